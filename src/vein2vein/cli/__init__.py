@@ -1,0 +1,95 @@
+"""The ``vein2vein`` command line: one command group per domain.
+
+Exit codes
+----------
+0   done (a check passed)
+1   done, and a check said no (tampered audit trail, refused hand-off)
+2   bad input: a field, file or record that cannot be accepted; nothing was written
+3   not allowed: the acting user's role, or re-authentication failed
+4   any other vein2vein error (e.g. the database needs ``vein2vein init``)
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from ..errors import (
+    InvalidInputError,
+    PermissionDeniedError,
+    ReasonRequiredError,
+    RecordConflictError,
+    RecordNotFoundError,
+    SignatureError,
+    Vein2veinError,
+)
+from . import _admin, _audit, _demo, _identity
+from ._common import STATE, err_console
+
+__all__ = ["app", "main", "run"]
+
+app = typer.Typer(
+    name="vein2vein",
+    help="vein2vein: the quality platform for CAR-T cell therapy.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _global(
+    db: str | None = typer.Option(
+        None, "--db", envvar="VEIN2VEIN_DATABASE_URL", help="SQLAlchemy URL of the database."
+    ),
+    user: str | None = typer.Option(
+        None, "--user", "-u", envvar="VEIN2VEIN_USER", help="Who is acting (username)."
+    ),
+) -> None:
+    STATE.database_url = db
+    STATE.user = user
+
+
+_admin.register(app)
+_identity.register(app)
+_audit.register(app)
+_demo.register(app)
+
+_EXIT_CODES: tuple[tuple[type[Vein2veinError], int], ...] = (
+    (InvalidInputError, 2),
+    (RecordNotFoundError, 2),
+    (RecordConflictError, 2),
+    (ReasonRequiredError, 2),
+    (PermissionDeniedError, 3),
+    (SignatureError, 3),
+)
+
+
+def exit_code_for(exc: Vein2veinError) -> int:
+    """The documented exit code for an error class."""
+    for cls, code in _EXIT_CODES:
+        if isinstance(exc, cls):
+            return code
+    return 4
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (errors mapped centrally)."""
+    try:
+        app(args=argv, prog_name="vein2vein")  # standalone mode ends with SystemExit
+    except SystemExit as exc:
+        if exc.code is None:
+            return 0
+        return exc.code if isinstance(exc.code, int) else 1
+    except Vein2veinError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        for note in getattr(exc, "__notes__", []):
+            err_console.print(f"  {note}", highlight=False)
+        return exit_code_for(exc)
+    return 0
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,130 @@
+"""``init``, ``site`` and ``user``: setting up a system of record and its people."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+from sqlalchemy import select
+
+from .. import identity
+from ..records import SYSTEM, Database, Site, User, add_user
+from ..records._canonical import record_image
+from ._common import STATE, acting, console, database, emit_json, read_password
+
+site_app = typer.Typer(
+    help="Sites of the network (manufacturing hubs, collection and treating centres)."
+)
+user_app = typer.Typer(help="Users and their roles.")
+
+
+def init(
+    admin: str | None = typer.Option(None, "--admin", help="Username of the first administrator."),
+    admin_name: str | None = typer.Option(None, "--admin-name", help="Printed name of that admin."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin."
+    ),
+) -> None:
+    """Create or upgrade the database schema; optionally register the first admin."""
+    db = Database(STATE.database_url)
+    db.upgrade()
+    console.print(f"database {db!r} at schema {db.current_revision()}")
+    if admin is None:
+        return
+    with db.unit_of_work(SYSTEM) as uow:
+        add_user(
+            uow,
+            username=admin,
+            full_name=admin_name or admin,
+            role="admin",
+            password=read_password(stdin=password_stdin, confirm=not password_stdin),
+        )
+    console.print(f"first administrator {admin!r} registered")
+
+
+@site_app.command("add")
+def site_add(
+    code: str = typer.Argument(..., help="Short site code, e.g. HUB-A."),
+    name: str = typer.Option(..., "--name", help="Site name."),
+    fin: str = typer.Option(..., "--fin", help="ISBT 128 facility identification number."),
+    as_json: bool = typer.Option(False, "--json", help="Print the record as JSON."),
+) -> None:
+    """Register a site."""
+    db = database()
+    with db.unit_of_work(acting(db)) as uow:
+        site = identity.register_site(uow, code=code, name=name, facility_id=fin)
+    if as_json:
+        emit_json(record_image(site))
+    else:
+        console.print(f"site {site.code} ({site.facility_id}) registered")
+
+
+@site_app.command("list")
+def site_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the sites."""
+    with database().read() as session:
+        sites = [record_image(s) for s in session.scalars(select(Site).order_by(Site.code))]
+    if as_json:
+        emit_json(sites)
+        return
+    table = Table("code", "name", "FIN")
+    for s in sites:
+        table.add_row(s["code"], s["name"], s["facility_id"])
+    console.print(table)
+
+
+@user_app.command("add")
+def user_add(
+    username: str = typer.Argument(..., help="Login name."),
+    name: str = typer.Option(..., "--name", help="Printed name (shown on signatures)."),
+    role: str = typer.Option(
+        ..., "--role", help="operator, qc_analyst, qa_reviewer, clinician or admin."
+    ),
+    site: str | None = typer.Option(None, "--site", help="Home site code."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin."
+    ),
+    no_password: bool = typer.Option(False, "--no-password", help="A user who cannot sign."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Register a user (admins only)."""
+    db = database()
+    actor = acting(db)
+    password = (
+        None if no_password else read_password(stdin=password_stdin, confirm=not password_stdin)
+    )
+    with db.unit_of_work(actor) as uow:
+        home = uow.get(Site, site) if site else None
+        user = add_user(
+            uow, username=username, full_name=name, role=role, password=password, site=home
+        )
+    if as_json:
+        emit_json({k: v for k, v in record_image(user).items() if k != "password_hash"})
+    else:
+        console.print(f"user {user.username} ({user.role}) registered")
+
+
+@user_app.command("list")
+def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
+    """List the users."""
+    with database().read() as session:
+        users = session.scalars(select(User).order_by(User.username)).all()
+        rows: list[dict[str, Any]] = [
+            {"username": u.username, "name": u.full_name, "role": str(u.role), "active": u.active}
+            for u in users
+        ]
+    if as_json:
+        emit_json(rows)
+        return
+    table = Table("username", "name", "role", "active")
+    for r in rows:
+        table.add_row(r["username"], r["name"], r["role"], "yes" if r["active"] else "no")
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main app."""
+    app.command("init")(init)
+    app.add_typer(site_app, name="site")
+    app.add_typer(user_app, name="user")

@@ -1,0 +1,159 @@
+"""``audit`` and ``sign``: the trail, its verification, and electronic signatures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from ..errors import InvalidInputError
+from ..records import AUDITED_MODELS, Audited, audit, get_record, sign, signatures_of
+from ..records._canonical import record_image
+from ._common import acting, console, database, emit_json, read_password
+
+audit_app = typer.Typer(help="The audit trail.")
+
+_KINDS: dict[str, type[Audited]] = {}
+for _model in AUDITED_MODELS:
+    _KINDS[_model.__record_kind__] = _model
+    _KINDS[_model.__table__.name] = _model  # type: ignore[attr-defined]
+
+
+def resolve_kind(reference: str) -> tuple[type[Audited], str]:
+    """Split ``kind:key`` (``batch:HUB-A-...``, ``donation:W000017...``, ``sites:3``)."""
+    kind, sep, key = reference.partition(":")
+    if not sep or not key:
+        msg = f"{reference!r} is not KIND:KEY (e.g. batch:HUB-A-1 or donation:W000026000001)"
+        raise InvalidInputError(msg, field="record")
+    model = _KINDS.get(kind)
+    if model is None:
+        kinds = ", ".join(sorted(m.__record_kind__ for m in AUDITED_MODELS))
+        msg = f"unknown record kind {kind!r}; one of: {kinds}"
+        raise InvalidInputError(msg, field="record")
+    return model, key
+
+
+@audit_app.command("verify")
+def audit_verify(
+    chain_only: bool = typer.Option(False, "--chain-only", help="Skip the record-state check."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Verify the hash chain and every record against its last audited image.
+
+    Exits 0 when intact; 1 when tampered, naming the first entry that does not match.
+    """
+    with database().read() as session:
+        report = audit.verify(session, check_records=not chain_only)
+    if as_json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "entries": report.n_entries,
+                "records": report.n_records,
+                "first_bad_seq": report.first_bad_seq,
+                "findings": [
+                    {"kind": f.kind, "seq": f.seq, "record": f.record, "message": f.message}
+                    for f in report.findings
+                ],
+            }
+        )
+    elif report.ok:
+        console.print(
+            f"[green]audit trail intact[/]: {report.n_entries} entries, "
+            f"{report.n_records} records match their last audited image"
+        )
+    else:
+        if report.first_bad_seq is not None:
+            console.print(
+                f"[bold red]audit trail broken at entry {report.first_bad_seq}[/]", highlight=False
+            )
+        for f in report.findings[:20]:
+            where = f"entry {f.seq}" if f.seq is not None else f.record
+            console.print(f"  {where}: {f.message}", highlight=False)
+        if len(report.findings) > 20:
+            console.print(f"  ... and {len(report.findings) - 20} more")
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+@audit_app.command("show")
+def audit_show(
+    record: str = typer.Argument(..., help="KIND:KEY, e.g. batch:HUB-A-W000026000001."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """List a record's history and its signatures (with validity)."""
+    model, key = resolve_kind(record)
+    with database().read() as session:
+        obj = get_record(session, model, key)
+        entries = audit.history(session, model.__table__.name, obj.id)  # type: ignore[attr-defined]
+        sigs = signatures_of(session, obj)
+        rows: list[dict[str, Any]] = [
+            {
+                "seq": e.seq,
+                "recorded_at": e.recorded_at,
+                "user": e.username,
+                "role": e.user_role,
+                "action": e.action,
+                "changes": e.changes,
+                "reason": e.reason,
+                "hash": e.hash,
+            }
+            for e in entries
+        ]
+        current = record_image(obj)
+    if as_json:
+        emit_json(
+            {
+                "record": f"{model.__record_kind__}:{obj.id}",
+                "current": current,
+                "history": rows,
+                "signatures": [
+                    {"manifestation": s.manifestation, "meaning": s.meaning, "valid": s.valid}
+                    for s in sigs
+                ],
+            }
+        )
+        return
+    table = Table("seq", "time (UTC)", "who", "action", "changes", "reason", title=record)
+    for r in rows:
+        changes = "; ".join(
+            f"{k}: {old!r} → {new!r}" for k, (old, new) in sorted(r["changes"].items())
+        )
+        table.add_row(
+            str(r["seq"]),
+            r["recorded_at"].strftime("%Y-%m-%d %H:%M:%S"),
+            f"{r['user']} ({r['role']})",
+            r["action"],
+            changes,
+            r["reason"] or "",
+        )
+    console.print(table)
+    for s in sigs:
+        style = "green" if s.valid else "bold red"
+        console.print(f"signature: [{style}]{s.manifestation}[/]", highlight=False)
+
+
+def sign_command(
+    record: str = typer.Argument(..., help="KIND:KEY of the record to sign."),
+    meaning: str = typer.Option(..., "--meaning", help="authored, reviewed, approved or released."),
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the password from stdin."
+    ),
+) -> None:
+    """Sign a record electronically; you re-enter your password."""
+    model, key = resolve_kind(record)
+    db = database()
+    actor = acting(db)
+    password = read_password(stdin=password_stdin)
+    with db.unit_of_work(actor) as uow:
+        obj = uow.get(model, key)
+        signature = sign(uow, obj, password=password, meaning=meaning)
+        manifestation = signatures_of(uow.session, obj)[-1].manifestation
+    console.print(f"signed {record} (signature {signature.id}): {manifestation}", highlight=False)
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main app."""
+    app.add_typer(audit_app, name="audit")
+    app.command("sign")(sign_command)

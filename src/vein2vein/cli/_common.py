@@ -1,0 +1,99 @@
+"""What every command group shares: the database, the acting user, output, time parsing."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import typer
+from rich.console import Console
+
+from .._settings import get_settings
+from ..errors import InvalidInputError, Vein2veinError
+from ..records import Actor, Database
+from ..records._canonical import to_jsonable
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class State:
+    """Global options, filled by the app callback."""
+
+    database_url: str | None = None
+    user: str | None = None
+
+
+STATE = State()
+
+
+def database() -> Database:
+    """The configured database, schema checked."""
+    db = Database(STATE.database_url)
+    db.check_schema()
+    return db
+
+
+def acting(db: Database) -> Actor:
+    """The acting user from ``--user`` or ``VEIN2VEIN_USER``."""
+    username = STATE.user or get_settings().user
+    if not username:
+        msg = "say who is acting: --user NAME (or set VEIN2VEIN_USER)"
+        raise InvalidInputError(msg, field="user")
+    return db.actor(username)
+
+
+def emit_json(payload: Any) -> None:
+    """Write ``payload`` as JSON to stdout (for scripts)."""
+    sys.stdout.write(json.dumps(to_jsonable(payload), indent=2, sort_keys=True) + "\n")
+
+
+def parse_time(value: str | None, field: str) -> datetime:
+    """An ISO 8601 time with offset (``2026-01-31T08:00:00Z``); now (UTC) when omitted."""
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        msg = f"{value!r} is not an ISO 8601 time such as 2026-01-31T08:00:00Z"
+        raise InvalidInputError(msg, field=field) from None
+    if parsed.tzinfo is None:
+        msg = f"{value!r} has no UTC offset; add Z or +01:00 so the record is unambiguous"
+        raise InvalidInputError(msg, field=field)
+    return parsed.astimezone(UTC)
+
+
+def read_password(*, stdin: bool, confirm: bool = False) -> str:
+    """A password from standard input (``--password-stdin``) or a hidden prompt."""
+    if stdin:
+        line = sys.stdin.readline().rstrip("\r\n")
+        if not line:
+            msg = "no password on standard input"
+            raise InvalidInputError(msg, field="password")
+        return line
+    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def fail(message: str, code: int) -> typer.Exit:
+    """Print an error line and return the Exit to raise."""
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+__all__ = [
+    "STATE",
+    "Vein2veinError",
+    "acting",
+    "console",
+    "database",
+    "emit_json",
+    "err_console",
+    "fail",
+    "parse_time",
+    "read_password",
+]

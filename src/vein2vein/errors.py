@@ -1,0 +1,101 @@
+"""The one error tree of vein2vein.
+
+Every failure a user can cause raises a subclass of :class:`Vein2veinError`.
+The shells map the classes centrally: the CLI turns :class:`InvalidInputError`
+into exit code 2, the API into HTTP 422.
+
+::
+
+    Vein2veinError
+    ├── InvalidInputError        bad input: names the file, the field and the reason
+    │   ├── IdentityError        a DIN or other identifier that does not validate
+    │   └── SpecError            a specification that does not load
+    ├── RecordNotFoundError      a record that does not exist
+    ├── RecordConflictError      a write that collides with what is stored
+    ├── ReasonRequiredError      a change to a signed or released record without a reason
+    ├── PermissionDeniedError    the acting user's role does not allow the action
+    ├── SignatureError           re-authentication failed or a signature cannot be made
+    └── AuditIntegrityError      the audit trail does not verify
+
+Readers attach the offending line or row with :meth:`BaseException.add_note`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AuditIntegrityError",
+    "IdentityError",
+    "InvalidInputError",
+    "PermissionDeniedError",
+    "ReasonRequiredError",
+    "RecordConflictError",
+    "RecordNotFoundError",
+    "SignatureError",
+    "SpecError",
+    "Vein2veinError",
+]
+
+
+class Vein2veinError(Exception):
+    """Base class of every error vein2vein raises on purpose."""
+
+
+class InvalidInputError(Vein2veinError, ValueError):
+    """Input that cannot be accepted.
+
+    Parameters
+    ----------
+    reason
+        What is wrong, in words a user understands.
+    file
+        The file the input came from, if any.
+    field
+        The field (column, key, option) that holds the bad value, if known.
+    """
+
+    def __init__(self, reason: str, *, file: str | None = None, field: str | None = None) -> None:
+        self.reason = reason
+        self.file = file
+        self.field = field
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(f"file {self.file!s}")
+        if self.field is not None:
+            where.append(f"field {self.field!r}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.reason}" if prefix else self.reason
+
+
+class IdentityError(InvalidInputError):
+    """An identifier (ISBT 128 DIN, patient id) that does not validate."""
+
+
+class SpecError(InvalidInputError):
+    """A specification document that does not load or validate."""
+
+
+class RecordNotFoundError(Vein2veinError, LookupError):
+    """A record that the caller named does not exist."""
+
+
+class RecordConflictError(Vein2veinError):
+    """A write that collides with a stored record (duplicate key, stale state)."""
+
+
+class ReasonRequiredError(Vein2veinError):
+    """A change to a signed or released record was attempted without a reason."""
+
+
+class PermissionDeniedError(Vein2veinError):
+    """The acting user's role does not permit the action."""
+
+
+class SignatureError(Vein2veinError):
+    """An electronic signature could not be made (wrong password, inactive user)."""
+
+
+class AuditIntegrityError(Vein2veinError):
+    """The audit trail failed verification."""

@@ -1,0 +1,241 @@
+"""Engine, sessions and the unit of work: the only place that opens a transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from .._settings import get_settings
+from ..errors import (
+    InvalidInputError,
+    RecordConflictError,
+    RecordNotFoundError,
+    Vein2veinError,
+)
+from . import audit
+from ._actor import SYSTEM, Actor
+from ._schema import Audited, User
+
+__all__ = ["Database", "UnitOfWork"]
+
+M = TypeVar("M", bound=Audited)
+
+
+def _alembic_config(engine: Engine) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(files("vein2vein.records") / "migrations"))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def _configure_sqlite(engine: Engine, url: URL) -> None:
+    in_memory = url.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN itself (pysqlite recipe).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        if not in_memory:
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        # IMMEDIATE takes the write lock up front, so two writers never read the
+        # same audit-chain head.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class UnitOfWork:
+    """One transaction on behalf of one actor; data rows and audit rows commit together.
+
+    Obtain one from :meth:`Database.unit_of_work`; do not construct it directly.
+    """
+
+    def __init__(self, session: Session, actor: Actor) -> None:
+        self.session = session
+        self.actor = actor
+
+    def add(self, obj: M) -> M:
+        """Insert a record and flush, so it has its id and its audit entry."""
+        self.session.add(obj)
+        self.flush()
+        return obj
+
+    def change(self, obj: M, *, reason: str | None = None, **values: Any) -> M:
+        """Set fields of a record and flush; ``reason`` is recorded with the change.
+
+        A reason is required when the record is signed or in a released state.
+        """
+        for key, value in values.items():
+            if not hasattr(type(obj), key):
+                msg = f"{obj.__record_kind__} has no field {key!r}"
+                raise InvalidInputError(msg, field=key)
+            setattr(obj, key, value)
+        previous = self.session.info.get("vein2vein.reason")
+        if reason is not None:
+            audit.set_reason(self.session, reason)
+        try:
+            self.flush()
+        finally:
+            audit.set_reason(self.session, previous)
+        return obj
+
+    def flush(self) -> None:
+        """Flush pending writes, turning constraint violations into domain errors."""
+        try:
+            self.session.flush()
+        except IntegrityError as exc:
+            msg = f"the write conflicts with a stored record: {exc.orig}"
+            raise RecordConflictError(msg) from exc
+
+    def get(self, model: type[M], key: int | str) -> M:
+        """A record by primary key (int) or by its natural key (str)."""
+        return get_record(self.session, model, key)
+
+
+def get_record(session: Session, model: type[M], key: int | str) -> M:
+    """A record by primary key (int) or natural key (str); RecordNotFoundError if absent."""
+    obj: M | None
+    if isinstance(key, int) or (
+        isinstance(key, str) and key.isdigit() and not model.__natural_key__
+    ):
+        obj = session.get(model, int(key))
+    elif model.__natural_key__ is not None:
+        column = getattr(model, model.__natural_key__)
+        obj = session.scalars(select(model).where(column == key)).one_or_none()
+        if obj is None and key.isdigit():
+            obj = session.get(model, int(key))
+    else:
+        obj = None
+    if obj is None:
+        msg = f"no {model.__record_kind__} {key!r}"
+        raise RecordNotFoundError(msg)
+    return obj
+
+
+class Database:
+    """The system of record: an engine, a session factory, and the schema's migrations.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL. Defaults to ``VEIN2VEIN_DATABASE_URL`` or the settings file,
+        else ``sqlite:///vein2vein.db``.
+    """
+
+    def __init__(self, url: str | URL | None = None, *, echo: bool = False) -> None:
+        self.url = make_url(url if url is not None else get_settings().database_url)
+        if self.url.drivername == "postgresql":
+            self.url = self.url.set(drivername="postgresql+psycopg")
+        kwargs: dict[str, Any] = {"echo": echo}
+        if self.url.get_backend_name() == "sqlite":
+            kwargs["connect_args"] = {"timeout": 30}
+            if self.url.database not in (None, "", ":memory:"):
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        self.engine = create_engine(self.url, **kwargs)
+        if self.url.get_backend_name() == "sqlite":
+            _configure_sqlite(self.engine, self.url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        audit.install(self._sessions)
+
+    def __repr__(self) -> str:
+        return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.url.get_backend_name()
+
+    # ------------------------------------------------------------------ schema
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Create or migrate the schema with Alembic (idempotent)."""
+        command.upgrade(_alembic_config(self.engine), revision)
+
+    def head_revision(self) -> str:
+        """The newest migration this package ships."""
+        script = ScriptDirectory.from_config(_alembic_config(self.engine))
+        head = script.get_current_head()
+        assert head is not None
+        return head
+
+    def current_revision(self) -> str | None:
+        """The migration the database is at, or ``None`` for an empty database."""
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def check_schema(self) -> None:
+        """Refuse to work on a database that is not at the package's schema version."""
+        current, head = self.current_revision(), self.head_revision()
+        if current != head:
+            state = "has no schema" if current is None else f"is at schema {current}"
+            msg = (
+                f"the database {self!r} {state}; this vein2vein needs schema {head}. "
+                "Run `vein2vein init` (it creates or upgrades the schema)."
+            )
+            raise Vein2veinError(msg)
+
+    def dispose(self) -> None:
+        """Close every pooled connection."""
+        self.engine.dispose()
+
+    # ------------------------------------------------------------------ sessions
+
+    @contextmanager
+    def unit_of_work(self, actor: Actor, *, reason: str | None = None) -> Iterator[UnitOfWork]:
+        """A transaction that commits on success and rolls back on any error.
+
+        Every audited write in it is recorded as ``actor``, with ``reason``.
+        """
+        with self._sessions() as session:
+            audit.bind_actor(session, actor)
+            audit.set_reason(session, reason)
+            try:
+                yield UnitOfWork(session, actor)
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading; anything it might write is rolled back."""
+        with self._sessions() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def actor(self, username: str) -> Actor:
+        """The :class:`Actor` for an active user; errors name an unknown or inactive one."""
+        with self.read() as session:
+            user = session.scalars(select(User).where(User.username == username)).one_or_none()
+            if user is None:
+                msg = f"no user {username!r}; add one with `vein2vein user add`"
+                raise RecordNotFoundError(msg)
+            if not user.active:
+                msg = f"user {username!r} is deactivated"
+                raise RecordConflictError(msg)
+            return Actor(user_id=user.id, username=user.username, role=str(user.role))
+
+    @property
+    def system(self) -> Actor:
+        """The bootstrap actor (schema creation, first administrator)."""
+        return SYSTEM

@@ -1,0 +1,114 @@
+"""Electronic signatures linked to the content they sign (21 CFR 11.50, 11.70, 11.200).
+
+A signature records the signer's user id, printed name, the UTC time, and its
+meaning (authored, reviewed, approved, released), together with the SHA-256 of the
+signed record's canonical content. Signing requires the signer to re-enter their
+password. A signature is *valid* only while the record still hashes to the value
+that was signed: any later change shows the signature as invalid wherever it is
+displayed (:func:`signature_status`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidInputError, PermissionDeniedError, SignatureError
+from ._canonical import content_hash
+from ._database import UnitOfWork
+from ._schema import Audited, Signature, SignatureMeaning, User
+from .users import check_password, require
+
+__all__ = ["SignatureStatus", "sign", "signature_status", "signatures_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureStatus:
+    """A signature as displayed: its manifestation and whether it still holds."""
+
+    signature_id: int
+    printed_name: str
+    username: str
+    meaning: str
+    signed_at: datetime
+    valid: bool
+
+    @property
+    def manifestation(self) -> str:
+        """Printed name, UTC date and time, and meaning (21 CFR 11.50(a))."""
+        stamp = self.signed_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+        state = "" if self.valid else " [INVALID: record changed after signing]"
+        return f"{self.printed_name} ({self.username}), {stamp}, {self.meaning}{state}"
+
+
+def sign(
+    uow: UnitOfWork, record: Audited, *, password: str, meaning: SignatureMeaning | str
+) -> Signature:
+    """Sign ``record`` as the unit of work's actor, after re-authentication.
+
+    Raises
+    ------
+    SignatureError
+        The password does not match, or the user cannot sign.
+    PermissionDeniedError
+        The actor's role may not sign.
+    """
+    actor = uow.actor
+    if actor.user_id is None:
+        msg = "the system account cannot sign; sign as a person"
+        raise PermissionDeniedError(msg)
+    require(actor, "record.sign")
+    try:
+        meaning = SignatureMeaning(meaning)
+    except ValueError:
+        meanings = ", ".join(m.value for m in SignatureMeaning)
+        msg = f"unknown signature meaning {meaning!r}; one of: {meanings}"
+        raise InvalidInputError(msg, field="meaning") from None
+    user = uow.session.get(User, actor.user_id)
+    if user is None or not user.active:
+        msg = f"user {actor.username!r} is not an active user"
+        raise SignatureError(msg)
+    if not check_password(user, password):
+        msg = f"re-authentication failed for {actor.username!r}: the password does not match"
+        raise SignatureError(msg)
+    uow.flush()  # the hash must cover the record as stored
+    return uow.add(
+        Signature(
+            record_table=type(record).__table__.name,  # type: ignore[attr-defined]
+            record_id=record.id,
+            user_id=user.id,
+            printed_name=user.full_name,
+            meaning=meaning,
+            content_hash=content_hash(record),
+        )
+    )
+
+
+def signatures_of(session: Session, record: Audited) -> list[SignatureStatus]:
+    """Every signature on ``record``, oldest first, each checked against its content now."""
+    current = content_hash(record)
+    rows = session.execute(
+        select(Signature, User.username)
+        .join(User, User.id == Signature.user_id)
+        .where(
+            Signature.record_table == type(record).__table__.name,  # type: ignore[attr-defined]
+            Signature.record_id == record.id,
+        )
+        .order_by(Signature.id)
+    ).all()
+    return [signature_status(sig, username, current_hash=current) for sig, username in rows]
+
+
+def signature_status(sig: Signature, username: str, *, current_hash: str) -> SignatureStatus:
+    """Display form of one signature given the signed record's current content hash."""
+    return SignatureStatus(
+        signature_id=sig.id,
+        printed_name=sig.printed_name,
+        username=username,
+        meaning=str(sig.meaning),
+        signed_at=sig.signed_at,
+        valid=sig.content_hash == current_hash,
+    )
