@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 import typer
+from rich.markup import escape
 
 from ..errors import (
     InvalidInputError,
@@ -27,7 +28,7 @@ from ..errors import (
 from . import _admin, _audit, _demo, _identity
 from ._common import STATE, err_console
 
-__all__ = ["app", "main", "run"]
+__all__ = ["app", "exit_code_for", "main", "run"]
 
 app = typer.Typer(
     name="vein2vein",
@@ -83,9 +84,9 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return exc.code if isinstance(exc.code, int) else 1
     except Vein2veinError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
         for note in getattr(exc, "__notes__", []):
-            err_console.print(f"  {note}", highlight=False)
+            err_console.print(f"  {escape(str(note))}", highlight=False)
         return exit_code_for(exc)
     return 0
 

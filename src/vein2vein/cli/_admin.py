@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from sqlalchemy import select
 
 from .. import identity
-from ..records import SYSTEM, Database, Site, User, add_user
+from ..records import SYSTEM, Site, User, add_user
 from ..records._canonical import record_image
-from ._common import STATE, acting, console, database, emit_json, read_password
+from ._common import acting, console, database, emit_json, open_database, read_password
 
 site_app = typer.Typer(
     help="Sites of the network (manufacturing hubs, collection and treating centres)."
@@ -27,9 +28,9 @@ def init(
     ),
 ) -> None:
     """Create or upgrade the database schema; optionally register the first admin."""
-    db = Database(STATE.database_url)
+    db = open_database()
     db.upgrade()
-    console.print(f"database {db!r} at schema {db.current_revision()}")
+    console.print(escape(f"database {db!r} at schema {db.current_revision()}"), highlight=False)
     if admin is None:
         return
     with db.unit_of_work(SYSTEM) as uow:
@@ -40,7 +41,7 @@ def init(
             role="admin",
             password=read_password(stdin=password_stdin, confirm=not password_stdin),
         )
-    console.print(f"first administrator {admin!r} registered")
+    console.print(escape(f"first administrator {admin!r} registered"), highlight=False)
 
 
 @site_app.command("add")
@@ -57,7 +58,7 @@ def site_add(
     if as_json:
         emit_json(record_image(site))
     else:
-        console.print(f"site {site.code} ({site.facility_id}) registered")
+        console.print(escape(f"site {site.code} ({site.facility_id}) registered"), highlight=False)
 
 
 @site_app.command("list")
@@ -70,7 +71,7 @@ def site_list(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table = Table("code", "name", "FIN")
     for s in sites:
-        table.add_row(s["code"], s["name"], s["facility_id"])
+        table.add_row(escape(s["code"]), escape(s["name"]), escape(s["facility_id"]))
     console.print(table)
 
 
@@ -102,7 +103,7 @@ def user_add(
     if as_json:
         emit_json({k: v for k, v in record_image(user).items() if k != "password_hash"})
     else:
-        console.print(f"user {user.username} ({user.role}) registered")
+        console.print(escape(f"user {user.username} ({user.role}) registered"), highlight=False)
 
 
 @user_app.command("list")
@@ -119,7 +120,12 @@ def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
         return
     table = Table("username", "name", "role", "active")
     for r in rows:
-        table.add_row(r["username"], r["name"], r["role"], "yes" if r["active"] else "no")
+        table.add_row(
+            escape(r["username"]),
+            escape(r["name"]),
+            r["role"],
+            "yes" if r["active"] else "no",
+        )
     console.print(table)
 
 

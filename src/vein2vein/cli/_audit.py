@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InvalidInputError
@@ -70,7 +71,7 @@ def audit_verify(
             )
         for f in report.findings[:20]:
             where = f"entry {f.seq}" if f.seq is not None else f.record
-            console.print(f"  {where}: {f.message}", highlight=False)
+            console.print(escape(f"  {where}: {f.message}"), highlight=False)
         if len(report.findings) > 20:
             console.print(f"  ... and {len(report.findings) - 20} more")
     if not report.ok:
@@ -115,7 +116,7 @@ def audit_show(
             }
         )
         return
-    table = Table("seq", "time (UTC)", "who", "action", "changes", "reason", title=record)
+    table = Table("seq", "time (UTC)", "who", "action", "changes", "reason", title=escape(record))
     for r in rows:
         changes = "; ".join(
             f"{k}: {old!r} → {new!r}" for k, (old, new) in sorted(r["changes"].items())
@@ -123,15 +124,15 @@ def audit_show(
         table.add_row(
             str(r["seq"]),
             r["recorded_at"].strftime("%Y-%m-%d %H:%M:%S"),
-            f"{r['user']} ({r['role']})",
+            escape(f"{r['user']} ({r['role']})"),
             r["action"],
-            changes,
-            r["reason"] or "",
+            escape(changes),
+            escape(r["reason"] or ""),
         )
     console.print(table)
     for s in sigs:
         style = "green" if s.valid else "bold red"
-        console.print(f"signature: [{style}]{s.manifestation}[/]", highlight=False)
+        console.print(f"signature: [{style}]{escape(s.manifestation)}[/]", highlight=False)
 
 
 def sign_command(
@@ -150,7 +151,9 @@ def sign_command(
         obj = uow.get(model, key)
         signature = sign(uow, obj, password=password, meaning=meaning)
         manifestation = signatures_of(uow.session, obj)[-1].manifestation
-    console.print(f"signed {record} (signature {signature.id}): {manifestation}", highlight=False)
+    console.print(
+        escape(f"signed {record} (signature {signature.id}): {manifestation}"), highlight=False
+    )
 
 
 def register(app: typer.Typer) -> None:

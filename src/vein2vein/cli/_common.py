@@ -10,6 +10,8 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .._settings import get_settings
 from ..errors import InvalidInputError, Vein2veinError
@@ -31,9 +33,18 @@ class State:
 STATE = State()
 
 
+def open_database() -> Database:
+    """The configured database (``--db`` or ``VEIN2VEIN_DATABASE_URL``), schema not checked."""
+    try:
+        return Database(STATE.database_url)
+    except (ArgumentError, NoSuchModuleError) as exc:
+        msg = f"not a usable SQLAlchemy database URL: {exc}"
+        raise InvalidInputError(msg, field="db") from None
+
+
 def database() -> Database:
     """The configured database, schema checked."""
-    db = Database(STATE.database_url)
+    db = open_database()
     db.check_schema()
     return db
 
@@ -81,7 +92,7 @@ def read_password(*, stdin: bool, confirm: bool = False) -> str:
 
 def fail(message: str, code: int) -> typer.Exit:
     """Print an error line and return the Exit to raise."""
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     return typer.Exit(code)
 
 
@@ -94,6 +105,7 @@ __all__ = [
     "emit_json",
     "err_console",
     "fail",
+    "open_database",
     "parse_time",
     "read_password",
 ]

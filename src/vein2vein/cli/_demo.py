@@ -18,7 +18,22 @@ from rich.progress import (
 from rich.table import Table
 
 from ..errors import RecordConflictError
-from ._common import STATE, console, emit_json
+from ._common import STATE, console, emit_json, err_console, open_database
+
+_DB_FILE = "vein2vein-demo.db"
+
+
+def _clear_previous_run(out: Path, *, database_file: bool) -> None:
+    """Remove what an earlier demo wrote under ``out``, and nothing else."""
+    if out.exists() and not out.is_dir():
+        msg = f"--out {out} is a file; the demo needs a folder"
+        raise RecordConflictError(msg)
+    shutil.rmtree(out / "batch-records", ignore_errors=True)
+    names = ["summary.json"]
+    if database_file:
+        names += [_DB_FILE, f"{_DB_FILE}-wal", f"{_DB_FILE}-shm"]
+    for name in names:
+        (out / name).unlink(missing_ok=True)
 
 
 def demo(
@@ -37,16 +52,16 @@ def demo(
     from ..simulate import SYNTHETIC_LABEL, run_demo
 
     if STATE.database_url:
-        db = Database(STATE.database_url)
+        db = open_database()
         if db.current_revision() is not None:
             msg = f"{db!r} is not empty; the demo needs an empty database"
             raise RecordConflictError(msg)
+        _clear_previous_run(out, database_file=False)
     else:
-        if out.exists():
-            shutil.rmtree(out)
-        out.mkdir(parents=True)
-        db = Database(f"sqlite:///{(out / 'vein2vein-demo.db').resolve()}")
-    console.print(f"[bold yellow]{SYNTHETIC_LABEL}[/]")
+        _clear_previous_run(out, database_file=True)
+        db = Database(f"sqlite:///{(out / _DB_FILE).resolve()}")
+    # With --json, stdout carries only the JSON summary (which has the label too).
+    (err_console if as_json else console).print(f"[bold yellow]{SYNTHETIC_LABEL}[/]")
     columns = (
         TextColumn("{task.description:<40}"),
         BarColumn(),
@@ -93,8 +108,8 @@ def demo(
                 escape(f"{d['code']} [{d['severity']}] {d['description']}"), highlight=False
             )
         for s in summary.invalid_signatures:
-            console.print(f"[red]invalid signature[/] {s}", highlight=False)
-        console.print(f"outputs in {out}/ (summary.json, batch-records/)")
+            console.print(f"[red]invalid signature[/] {escape(s)}", highlight=False)
+        console.print(escape(f"outputs in {out}/ (summary.json, batch-records/)"), highlight=False)
     if not summary.audit_ok:
         raise typer.Exit(1)
 

@@ -34,7 +34,7 @@ def patient_add(
     if as_json:
         emit_json(record_image(patient))
     else:
-        console.print(f"patient {patient.patient_code} registered")
+        console.print(escape(f"patient {patient.patient_code} registered"), highlight=False)
 
 
 @donation_app.command("register")
@@ -65,7 +65,9 @@ def donation_register(
     if as_json:
         emit_json({**record_image(donation), "eye_readable": parsed.eye_readable})
     else:
-        console.print(f"donation {parsed.eye_readable} registered for {patient}")
+        console.print(
+            escape(f"donation {parsed.eye_readable} registered for {patient}"), highlight=False
+        )
 
 
 @batch_app.command("start")
@@ -91,7 +93,7 @@ def batch_start(
     if as_json:
         emit_json(record_image(batch))
     else:
-        console.print(f"batch {batch.batch_code} started")
+        console.print(escape(f"batch {batch.batch_code} started"), highlight=False)
 
 
 def batch_summary(session: Session, batch: Batch) -> dict[str, Any]:
@@ -128,19 +130,23 @@ def batch_show(
         emit_json(summary)
         return
     console.print(
-        f"[bold]{summary['batch_code']}[/]  {summary['product']}  status {summary['status']}\n"
-        f"DIN {summary['din']}  patient {summary['patient']}  site {summary['site']}  "
-        f"held by {summary['custodian']}"
+        f"[bold]{escape(summary['batch_code'])}[/]  "
+        + escape(
+            f"{summary['product']}  status {summary['status']}\n"
+            f"DIN {summary['din']}  patient {summary['patient']}  site {summary['site']}  "
+            f"held by {summary['custodian']}"
+        ),
+        highlight=False,
     )
     table = Table("time (UTC)", "from", "to", "scanned", "°C", "accepted")
     for e in summary["custody"]:
         table.add_row(
             e["occurred_at"][:19],
-            e["from_party"],
-            e["to_party"],
-            e["scanned_din"],
+            escape(e["from_party"]),
+            escape(e["to_party"]),
+            escape(e["scanned_din"]),
             "" if e["temperature_c"] is None else f"{e['temperature_c']:g}",
-            "yes" if e["accepted"] else f"[red]REFUSED[/] {e['refusal_reason']}",
+            "yes" if e["accepted"] else f"[red]REFUSED[/] {escape(e['refusal_reason'] or '')}",
         )
     console.print(table)
     for d in summary["deviations"]:
@@ -150,7 +156,7 @@ def batch_show(
         )
     for s in summary["signatures"]:
         style = "green" if s["valid"] else "bold red"
-        console.print(f"signature: [{style}]{s['manifestation']}[/]")
+        console.print(f"signature: [{style}]{escape(s['manifestation'])}[/]", highlight=False)
 
 
 @custody_app.command("log")
@@ -197,11 +203,14 @@ def custody_log(
             if deviation_code
             else ""
         )
-        console.print(f"custody of {batch} passed to {to_party}{note}")
+        console.print(escape(f"custody of {batch} passed to {to_party}{note}"), highlight=False)
     else:
         console.print(
-            f"[bold red]REFUSED[/] hand-off of {batch}: {'; '.join(result.decision.reasons)}; "
-            f"recorded as deviation {deviation_code}",
+            "[bold red]REFUSED[/] "
+            + escape(
+                f"hand-off of {batch}: {'; '.join(result.decision.reasons)}; "
+                f"recorded as deviation {deviation_code}"
+            ),
             highlight=False,
         )
     if not result.accepted:

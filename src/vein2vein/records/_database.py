@@ -169,6 +169,10 @@ class Database:
         """Create or migrate the schema with Alembic (idempotent)."""
         command.upgrade(_alembic_config(self.engine), revision)
 
+    def downgrade(self, revision: str) -> None:
+        """Migrate the schema back to ``revision`` (``base`` empties the database)."""
+        command.downgrade(_alembic_config(self.engine), revision)
+
     def head_revision(self) -> str:
         """The newest migration this package ships."""
         script = ScriptDirectory.from_config(_alembic_config(self.engine))
@@ -216,12 +220,12 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        """A session for reading; anything it might write is rolled back."""
+        """A session for reading; closed (never committed) at the end.
+
+        Objects loaded in it stay readable afterwards, detached.
+        """
         with self._sessions() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
+            yield session
 
     def actor(self, username: str) -> Actor:
         """The :class:`Actor` for an active user; errors name an unknown or inactive one."""

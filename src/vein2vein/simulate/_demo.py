@@ -271,7 +271,9 @@ def _summarise(db: Database, out_dir: Path, report: Progress) -> DemoSummary:
                 "custody": [
                     record_image(e)
                     for e in session.scalars(
-                        select(CustodyEvent).where(CustodyEvent.batch_id == b.id)
+                        select(CustodyEvent)
+                        .where(CustodyEvent.batch_id == b.id)
+                        .order_by(CustodyEvent.id)
                     )
                 ],
             }

@@ -1,0 +1,70 @@
+"""The public surface: curated ``__all__``, documented, keyword-only options."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import pytest
+
+import vein2vein
+
+PUBLIC_PACKAGES = [
+    "vein2vein.errors",
+    "vein2vein.identity",
+    "vein2vein.records",
+    "vein2vein.specs",
+    "vein2vein.simulate",
+    "vein2vein.testing",
+]
+
+
+def _public_objects() -> list[tuple[str, object]]:
+    out = []
+    for name in PUBLIC_PACKAGES:
+        module = importlib.import_module(name)
+        for attr in module.__all__:
+            out.append((f"{name}.{attr}", getattr(module, attr)))
+    return out
+
+
+@pytest.mark.parametrize("package", PUBLIC_PACKAGES)
+def test_every_public_package_curates_all(package: str) -> None:
+    module = importlib.import_module(package)
+    assert isinstance(module.__all__, list)
+    assert sorted(module.__all__) == sorted(set(module.__all__)), "duplicates in __all__"
+    for attr in module.__all__:
+        assert hasattr(module, attr), f"{package}.__all__ names missing {attr}"
+        assert not attr.startswith("_") or attr == "__version__"
+
+
+@pytest.mark.parametrize(("qualname", "obj"), _public_objects(), ids=lambda x: str(x)[:60])
+def test_public_callables_are_documented_and_take_few_positionals(
+    qualname: str, obj: object
+) -> None:
+    if inspect.ismodule(obj) or not callable(obj):
+        return
+    assert inspect.getdoc(obj), f"{qualname} has no docstring"
+    if inspect.isfunction(obj):
+        positional = [
+            p
+            for p in inspect.signature(obj).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        assert len(positional) <= 3, (
+            f"{qualname}: options after the first three must be keyword-only"
+        )
+        for p in positional:
+            assert not isinstance(p.default, bool), f"{qualname}: positional boolean {p.name}"
+
+
+def test_subpackages_do_not_import_shells() -> None:
+    """Arrows point inward: no domain module imports the CLI (or, later, the API)."""
+    root = vein2vein.__path__
+    for info in pkgutil.walk_packages(root, prefix="vein2vein."):
+        if info.name.startswith(("vein2vein.cli", "vein2vein.records.migrations")):
+            continue
+        module = importlib.import_module(info.name)
+        source = inspect.getsource(module)
+        assert "vein2vein.cli" not in source and "from ..cli" not in source, info.name

@@ -1,0 +1,42 @@
+"""One error tree; errors carry their context; the CLI maps classes to exit codes."""
+
+from __future__ import annotations
+
+import pytest
+
+from vein2vein import errors
+from vein2vein.cli import exit_code_for
+
+
+def test_invalid_input_names_file_field_and_reason() -> None:
+    exc = errors.InvalidInputError("must be positive", file="runs/a.csv", field="volume_ml")
+    assert str(exc) == "file runs/a.csv, field 'volume_ml': must be positive"
+    assert (exc.file, exc.field, exc.reason) == ("runs/a.csv", "volume_ml", "must be positive")
+    assert isinstance(exc, ValueError)
+
+
+def test_every_error_is_in_the_tree() -> None:
+    for name in errors.__all__:
+        cls = getattr(errors, name)
+        assert issubclass(cls, errors.Vein2veinError)
+        assert cls.__doc__
+        assert name in errors.__doc__, f"{name} missing from the documented tree"
+
+
+@pytest.mark.parametrize(
+    ("cls", "code"),
+    [
+        (errors.InvalidInputError, 2),
+        (errors.IdentityError, 2),
+        (errors.RecordNotFoundError, 2),
+        (errors.RecordConflictError, 2),
+        (errors.ReasonRequiredError, 2),
+        (errors.PermissionDeniedError, 3),
+        (errors.SignatureError, 3),
+        (errors.AuditIntegrityError, 4),
+        (errors.Vein2veinError, 4),
+    ],
+)
+def test_cli_exit_codes(cls: type[errors.Vein2veinError], code: int) -> None:
+    exc = cls("x") if not issubclass(cls, errors.InvalidInputError) else cls("x", field="f")
+    assert exit_code_for(exc) == code
