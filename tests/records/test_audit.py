@@ -233,3 +233,29 @@ def test_concurrent_writers_keep_one_unbroken_chain(network: Network) -> None:
         report = audit.verify(session)
     assert report.ok, report.findings
     assert _count(network.db, Patient) == 32
+
+
+def test_rolled_back_savepoint_does_not_break_the_chain(network: Network) -> None:
+    with network.db.unit_of_work(network.actor("operator")) as uow:
+        register_patient(uow, patient_code="PT-KEEP-1", treating_site="HUB-A")
+        savepoint = uow.session.begin_nested()
+        register_patient(uow, patient_code="PT-DROPPED", treating_site="HUB-A")
+        savepoint.rollback()
+        register_patient(uow, patient_code="PT-KEEP-2", treating_site="HUB-A")
+    with network.db.read() as session:
+        report = audit.verify(session)
+        codes = set(session.scalars(select(Patient.patient_code)))
+    assert report.ok, report.findings
+    assert {"PT-KEEP-1", "PT-KEEP-2"} <= codes
+    assert "PT-DROPPED" not in codes
+
+
+def test_many_records_in_one_flush_are_each_audited(network: Network) -> None:
+    before = len(_entries(network.db))
+    with network.db.unit_of_work(network.actor("operator")) as uow:
+        uow.add_all(Patient(patient_code=f"PT-BULK-{i}", treating_site_id=1) for i in range(25))
+    entries = _entries(network.db)[before:]
+    assert len(entries) == 25
+    assert {e.after_image["patient_code"] for e in entries} == {f"PT-BULK-{i}" for i in range(25)}
+    with network.db.read() as session:
+        assert audit.verify(session).ok

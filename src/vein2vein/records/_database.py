@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from importlib.resources import files
 from pathlib import Path
@@ -77,6 +77,13 @@ class UnitOfWork:
         self.session.add(obj)
         self.flush()
         return obj
+
+    def add_all(self, objs: Iterable[M]) -> list[M]:
+        """Insert many records in one flush (bulk paths such as instrument imports)."""
+        added = list(objs)
+        self.session.add_all(added)
+        self.flush()
+        return added
 
     def change(self, obj: M, *, reason: str | None = None, **values: Any) -> M:
         """Set fields of a record and flush; ``reason`` is recorded with the change.

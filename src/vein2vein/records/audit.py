@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.orm import Session, UOWTransaction, attributes
@@ -52,6 +52,7 @@ _PG_CHAIN_LOCK = 0x7632_7632
 
 _INFO_ACTOR = "vein2vein.actor"
 _INFO_REASON = "vein2vein.reason"
+_INFO_HEAD = "vein2vein.chain_head"
 
 
 def entry_payload(
@@ -173,14 +174,26 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: object) ->
             raise ReasonRequiredError(msg)
 
 
+_HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
+_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+
+
 def _chain_head(session: Session) -> tuple[int, str]:
+    # The head is read once per transaction: the lock (IMMEDIATE on SQLite, the
+    # advisory lock on PostgreSQL) is held until commit, so no one else moves it.
+    cached = session.info.get(_INFO_HEAD)
+    if cached is not None:
+        return cast("tuple[int, str]", cached)
     conn = session.connection()
     if conn.dialect.name == "postgresql":
-        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_CHAIN_LOCK})
-    row = conn.execute(
-        select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-    ).first()
+        # A separate statement, so the head is read in a snapshot taken after the lock.
+        conn.execute(_LOCK, {"k": _PG_CHAIN_LOCK})
+    row = conn.execute(_HEAD).first()
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+
+
+def _forget_head(session: Session, _transaction: object) -> None:
+    session.info.pop(_INFO_HEAD, None)
 
 
 def _sort_key(obj: Audited) -> tuple[int, int]:
@@ -188,16 +201,17 @@ def _sort_key(obj: Audited) -> tuple[int, int]:
 
 
 def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
-    pending: list[tuple[str, Audited, dict[str, list[Any]]]] = []
+    pending: list[tuple[str, Audited, dict[str, list[Any]], dict[str, Any]]] = []
     for obj in sorted((o for o in session.new if isinstance(o, Audited)), key=_sort_key):
         image = record_image(obj)
         changes = {k: [None, v] for k, v in image.items() if v is not None}
         action = "sign" if isinstance(obj, Signature) else "create"
-        pending.append((action, obj, changes))
+        pending.append((action, obj, changes, image))
     for obj in sorted((o for o in session.dirty if isinstance(o, Audited)), key=_sort_key):
         changes = _changed_columns(obj)
         if changes:
-            pending.append(("state_change" if "status" in changes else "update", obj, changes))
+            action = "state_change" if "status" in changes else "update"
+            pending.append((action, obj, changes, record_image(obj)))
     if not pending:
         return
     actor = _actor(session)
@@ -205,7 +219,7 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
     seq, prev = _chain_head(session)
     now = utcnow()
     rows = []
-    for action, obj, changes in pending:
+    for action, obj, changes, image in pending:
         seq += 1
         payload = entry_payload(
             seq=seq,
@@ -217,13 +231,14 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
             record_table=type(obj).__table__.name,  # type: ignore[attr-defined]
             record_id=obj.id,
             changes=changes,
-            after_image=record_image(obj),
+            after_image=image,
             reason=reason,
         )
         digest = entry_hash(prev, payload)
         rows.append({**payload, "recorded_at": now, "prev_hash": prev, "hash": digest})
         prev = digest
     session.connection().execute(insert(AuditEntry), rows)
+    session.info[_INFO_HEAD] = (seq, prev)
 
 
 def install(target: Any) -> None:
@@ -232,6 +247,8 @@ def install(target: Any) -> None:
 
     event.listen(target, "before_flush", _before_flush)
     event.listen(target, "after_flush", _after_flush)
+    # Any end of a transaction or savepoint (commit or rollback) drops the cached head.
+    event.listen(target, "after_transaction_end", _forget_head)
 
 
 # ---------------------------------------------------------------------- reading
