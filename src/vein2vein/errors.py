@@ -15,6 +15,7 @@ into exit code 2, the API into HTTP 422.
     ├── ReasonRequiredError      a change to a signed or released record without a reason
     ├── PermissionDeniedError    the acting user's role does not allow the action
     ├── SignatureError           re-authentication failed or a signature cannot be made
+    ├── TransitionRefusedError   a guard said no (release without a passing review...)
     └── AuditIntegrityError      the audit trail does not verify
 
 Readers attach the offending line or row with :meth:`BaseException.add_note`.
@@ -32,6 +33,7 @@ __all__ = [
     "RecordNotFoundError",
     "SignatureError",
     "SpecError",
+    "TransitionRefusedError",
     "Vein2veinError",
 ]
 
@@ -95,6 +97,14 @@ class PermissionDeniedError(Vein2veinError):
 
 class SignatureError(Vein2veinError):
     """An electronic signature could not be made (wrong password, inactive user)."""
+
+
+class TransitionRefusedError(Vein2veinError):
+    """A workflow guard refused a transition; ``reasons`` says why, in words."""
+
+    def __init__(self, message: str, *, reasons: tuple[str, ...] = ()) -> None:
+        self.reasons = reasons
+        super().__init__(message + (": " + "; ".join(reasons) if reasons else ""))
 
 
 class AuditIntegrityError(Vein2veinError):

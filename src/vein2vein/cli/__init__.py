@@ -3,7 +3,7 @@
 Exit codes
 ----------
 0   done (a check passed)
-1   done, and a check said no (tampered audit trail, refused hand-off)
+1   done, and a check said no (tampered audit trail, refused hand-off, refused disposition)
 2   bad input: a field, file or record that cannot be accepted; nothing was written
 3   not allowed: the acting user's role, or re-authentication failed
 4   any other vein2vein error (e.g. the database needs ``vein2vein init``)
@@ -23,9 +23,10 @@ from ..errors import (
     RecordConflictError,
     RecordNotFoundError,
     SignatureError,
+    TransitionRefusedError,
     Vein2veinError,
 )
-from . import _admin, _audit, _demo, _identity
+from . import _admin, _audit, _demo, _identity, _release, _specs
 from ._common import STATE, err_console
 
 __all__ = ["app", "exit_code_for", "main", "run"]
@@ -54,10 +55,13 @@ def _global(
 
 _admin.register(app)
 _identity.register(app)
+_specs.register(app)
+_release.register(app)
 _audit.register(app)
 _demo.register(app)
 
 _EXIT_CODES: tuple[tuple[type[Vein2veinError], int], ...] = (
+    (TransitionRefusedError, 1),
     (InvalidInputError, 2),
     (RecordNotFoundError, 2),
     (RecordConflictError, 2),

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from .. import identity
 from ..records import SYSTEM, Site, User, add_user
 from ..records._canonical import record_image
+from ..records.users import hash_password
 from ._common import acting, console, database, emit_json, open_database, read_password
 
 site_app = typer.Typer(
@@ -28,6 +29,11 @@ def init(
     ),
 ) -> None:
     """Create or upgrade the database schema; optionally register the first admin."""
+    # Ask for the password first, so a bad one leaves the database untouched.
+    password = None
+    if admin is not None:
+        password = read_password(stdin=password_stdin, confirm=not password_stdin)
+        hash_password(password)  # validates the length before anything is written
     db = open_database()
     db.upgrade()
     console.print(escape(f"database {db!r} at schema {db.current_revision()}"), highlight=False)
@@ -39,7 +45,7 @@ def init(
             username=admin,
             full_name=admin_name or admin,
             role="admin",
-            password=read_password(stdin=password_stdin, confirm=not password_stdin),
+            password=password,
         )
     console.print(escape(f"first administrator {admin!r} registered"), highlight=False)
 

@@ -9,7 +9,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InvalidInputError
-from ..records import AUDITED_MODELS, Audited, audit, get_record, sign, signatures_of
+from ..identity import parse_din
+from ..records import AUDITED_MODELS, Audited, Donation, audit, get_record, sign, signatures_of
 from ..records._canonical import record_image
 from ._common import acting, console, database, emit_json, read_password
 
@@ -32,6 +33,8 @@ def resolve_kind(reference: str) -> tuple[type[Audited], str]:
         kinds = ", ".join(sorted(m.__record_kind__ for m in AUDITED_MODELS))
         msg = f"unknown record kind {kind!r}; one of: {kinds}"
         raise InvalidInputError(msg, field="record")
+    if model is Donation and not key.isdigit():
+        key = parse_din(key).din13  # the eye-readable form with spaces works too
     return model, key
 
 

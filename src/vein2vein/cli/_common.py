@@ -18,8 +18,9 @@ from ..errors import InvalidInputError, Vein2veinError
 from ..records import Actor, Database
 from ..records._canonical import to_jsonable
 
-console = Console()
-err_console = Console(stderr=True)
+# Messages are not wrapped when piped, so scripts see each one on one line.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

@@ -81,5 +81,10 @@ def record_image(obj: object) -> dict[str, Any]:
 
 
 def content_hash(obj: object) -> str:
-    """SHA-256 over the canonical JSON of a record's image: what a signature covers."""
-    return sha256_hex(canonical_json(record_image(obj)))
+    """SHA-256 over the canonical JSON of a record's image: what a signature covers.
+
+    Empty (``None``) fields are left out, so a later migration that adds a nullable
+    column does not invalidate signatures made before it.
+    """
+    image = {k: v for k, v in record_image(obj).items() if v is not None}
+    return sha256_hex(canonical_json(image))

@@ -39,8 +39,12 @@ __all__ = [
     "CustodyEvent",
     "Deviation",
     "DeviationStatus",
+    "Disposition",
     "Donation",
     "DonationStatus",
+    "Evaluation",
+    "Investigation",
+    "Notification",
     "Patient",
     "ProcessStep",
     "Role",
@@ -225,6 +229,8 @@ class Batch(Audited, Base):
     )
     custodian: Mapped[str | None] = mapped_column(String(200), default=None)
     started_at: Mapped[datetime]
+    patient_weight_kg: Mapped[float | None] = mapped_column(Float, default=None)
+    dose_volume_ml: Mapped[float | None] = mapped_column(Float, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     donation: Mapped[Donation] = relationship()
@@ -298,6 +304,7 @@ class AssayResult(Audited, Base):
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     entered_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(32), default="entered")
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
 
 
 class Deviation(Audited, Base):
@@ -323,6 +330,83 @@ class Deviation(Audited, Base):
     )
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Evaluation(Audited, Base):
+    """A specification evaluated against a subject's results: the decision and its basis.
+
+    The spec's id, version and SHA-256 are stored with every decision, and the
+    per-item outcomes with their reasons in words.
+    """
+
+    __tablename__ = "evaluations"
+    __record_kind__ = "evaluation"
+    __table_args__ = (Index("ix_evaluations_subject", "subject_table", "subject_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject_table: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(32))
+    spec_id: Mapped[str] = mapped_column(String(100))
+    spec_version: Mapped[str] = mapped_column(String(32))
+    spec_sha256: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    reasons: Mapped[list[str]] = mapped_column(JSON)
+    items: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    results_sha256: Mapped[str] = mapped_column(String(64))
+    evaluated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    evaluated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+
+
+class Disposition(Audited, Base):
+    """The disposition of a batch (released, released at risk, rejected), QA-signed."""
+
+    __tablename__ = "dispositions"
+    __record_kind__ = "disposition"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
+    evaluation_id: Mapped[int | None] = mapped_column(ForeignKey("evaluations.id"), default=None)
+    disposition: Mapped[str] = mapped_column(String(32))
+    justification: Mapped[str | None] = mapped_column(Text, default=None)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Investigation(Audited, Base):
+    """An out-of-specification (OOS) investigation opened by a failing result."""
+
+    __tablename__ = "investigations"
+    __record_kind__ = "investigation"
+    __natural_key__ = "code"
+    __locked_statuses__ = frozenset({"closed"})
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
+    donation_id: Mapped[int | None] = mapped_column(ForeignKey("donations.id"), default=None)
+    assay_result_id: Mapped[int | None] = mapped_column(
+        ForeignKey("assay_results.id"), default=None
+    )
+    analyte: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Notification(Audited, Base):
+    """A message to a site that it must act on (e.g. a positive sterility after release)."""
+
+    __tablename__ = "notifications"
+    __record_kind__ = "notification"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("batches.id"), default=None)
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Signature(Audited, Base):
@@ -379,5 +463,9 @@ AUDITED_MODELS: tuple[type[Audited], ...] = (
     Sample,
     AssayResult,
     Deviation,
+    Evaluation,
+    Disposition,
+    Investigation,
+    Notification,
     Signature,
 )

@@ -34,6 +34,10 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "batch.step": frozenset({Role.operator}),
     "custody.log": frozenset({Role.operator, Role.qc_analyst, Role.clinician}),
     "deviation.open": frozenset({Role.operator, Role.qc_analyst, Role.qa_reviewer, Role.clinician}),
+    "intake.decide": frozenset({Role.qc_analyst, Role.qa_reviewer}),
+    "result.enter": frozenset({Role.operator, Role.qc_analyst}),
+    "result.review": frozenset({Role.qc_analyst, Role.qa_reviewer}),
+    "lot.disposition": frozenset({Role.qa_reviewer}),
     "record.sign": frozenset(
         {Role.operator, Role.qc_analyst, Role.qa_reviewer, Role.clinician, Role.admin}
     ),
@@ -94,12 +98,18 @@ def add_user(
     site
         The user's home site, if any.
     """
+    try:
+        role = Role(role)
+    except ValueError:
+        roles = ", ".join(r.value for r in Role)
+        msg = f"unknown role {role!r}; one of: {roles}"
+        raise InvalidInputError(msg, field="role") from None
     if uow.actor == SYSTEM:
         n_users = uow.session.execute(select(func.count()).select_from(User)).scalar_one()
         if n_users:
             msg = "only the first administrator is registered by the system; act as an admin"
             raise PermissionDeniedError(msg)
-        if Role(role) is not Role.admin:
+        if role is not Role.admin:
             msg = "the first user of an empty system must be an admin"
             raise InvalidInputError(msg, field="role")
     else:
@@ -110,12 +120,6 @@ def add_user(
     if not full_name.strip():
         msg = "the printed name is required (it appears on signatures)"
         raise InvalidInputError(msg, field="full_name")
-    try:
-        role = Role(role)
-    except ValueError:
-        roles = ", ".join(r.value for r in Role)
-        msg = f"unknown role {role!r}; one of: {roles}"
-        raise InvalidInputError(msg, field="role") from None
     exists = uow.session.scalars(select(User).where(User.username == username)).first()
     if exists is not None:
         msg = f"user {username!r} already exists"

@@ -1,7 +1,44 @@
-"""Specifications and the decisions made against them."""
+"""Specifications and the decisions made against them.
+
+One engine serves apheresis intake, in-process limits and lot release: a versioned
+:class:`Specification` (YAML) is evaluated against :class:`Result` objects by
+:func:`evaluate`, which returns a :class:`Decision` with reasons in words and one
+:class:`ItemDecision` per item. Nothing here touches a database.
+
+Examples
+--------
+>>> from vein2vein.specs import Result, evaluate, shipped_spec
+>>> spec = shipped_spec("anti-cd19-cart-release")
+>>> decision = evaluate(spec, [Result("vcn", "6.2", "copies/cell")], stage="final_product")
+>>> decision.outcome.value
+'fail'
+"""
 
 from __future__ import annotations
 
-from ._decision import Decision, Outcome
+from ._decision import Decision, ItemDecision, Outcome
+from ._evaluate import CONTEXT_KEYS, evaluate
+from ._load import load_spec, load_spec_text, shipped_spec, shipped_specs
+from ._model import SCHEMA_VERSION, Criterion, Specification, SpecItem
+from ._record import store_decision
+from ._results_io import read_results_csv
+from ._values import Result
 
-__all__ = ["Decision", "Outcome"]
+__all__ = [
+    "CONTEXT_KEYS",
+    "SCHEMA_VERSION",
+    "Criterion",
+    "Decision",
+    "ItemDecision",
+    "Outcome",
+    "Result",
+    "SpecItem",
+    "Specification",
+    "evaluate",
+    "load_spec",
+    "load_spec_text",
+    "read_results_csv",
+    "shipped_spec",
+    "shipped_specs",
+    "store_decision",
+]

@@ -1,0 +1,278 @@
+"""``intake`` and ``release``: starting-material decisions, release testing, disposition, CoA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from ..errors import InvalidInputError
+from ._common import acting, console, database, emit_json, read_password
+
+intake_app = typer.Typer(help="Apheresis starting-material acceptance.")
+release_app = typer.Typer(help="Release testing, lot disposition and the certificate of analysis.")
+
+DEFAULT_RELEASE_SPEC = "anti-cd19-cart-release"
+DEFAULT_INTAKE_SPEC = "apheresis-intake"
+_STYLE = {"pass": "green", "fail": "bold red", "pending": "yellow", "invalid": "magenta"}
+
+
+def load_spec_arg(value: str) -> Any:
+    """A spec from a YAML path, or the name of a shipped spec."""
+    from ..specs import load_spec, shipped_spec, shipped_specs
+
+    if Path(value).exists():
+        return load_spec(value)
+    if value in shipped_specs():
+        return shipped_spec(value)
+    msg = f"{value!r} is neither a spec file nor a shipped spec ({', '.join(shipped_specs())})"
+    raise InvalidInputError(msg, field="spec")
+
+
+def _outcome(outcome: str) -> str:
+    return f"[{_STYLE.get(outcome, 'white')}]{outcome}[/]"
+
+
+@intake_app.command("import")
+def intake_import(
+    file: Path = typer.Argument(..., help="CSV or JSON: din, one column per analyte."),
+    spec: str = typer.Option(DEFAULT_INTAKE_SPEC, "--spec", help="Spec file or shipped name."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Decide every donation in a characterization file (all or nothing)."""
+    from ..intake import import_intake
+
+    db = database()
+    specification = load_spec_arg(spec)
+    with db.unit_of_work(acting(db)) as uow:
+        outcomes = import_intake(uow, file, specification)
+    rows: list[dict[str, Any]] = [
+        {
+            "din": o.din,
+            "status": str(o.status),
+            "outcome": o.decision.outcome.value,
+            "reasons": list(o.decision.reasons),
+            "deviation": o.deviation,
+            "evaluation_id": o.evaluation_id,
+        }
+        for o in outcomes
+    ]
+    if as_json:
+        emit_json(
+            {"spec": specification.id, "spec_sha256": specification.sha256, "donations": rows}
+        )
+        return
+    table = Table(
+        "DIN", "decision", "spec outcome", "reasons", title=f"intake against {specification.id}"
+    )
+    for r in rows:
+        table.add_row(
+            r["din"], r["status"], _outcome(r["outcome"]), escape("; ".join(r["reasons"]))
+        )
+    console.print(table)
+
+
+def _entry_report(outcome: Any, *, as_json: bool) -> None:
+    payload = {
+        "results": [r.id for r in outcome.results],
+        "investigations": [i.code for i in outcome.investigations],
+        "deviations": [d.code for d in outcome.deviations],
+        "notifications": [
+            {"site_id": n.site_id, "subject": n.subject} for n in outcome.notifications
+        ],
+    }
+    if as_json:
+        emit_json(payload)
+        return
+    console.print(f"{len(outcome.results)} result(s) entered")
+    for i in outcome.investigations:
+        console.print(
+            escape(f"OOS investigation {i.code} opened: {i.description}"), style="bold red"
+        )
+    for d in outcome.deviations:
+        console.print(
+            escape(f"deviation {d.code} [{d.severity}]: {d.description}"), style="bold red"
+        )
+    for n in outcome.notifications:
+        console.print(escape(f"treating site notified: {n.subject}"), style="bold red")
+
+
+@release_app.command("enter")
+def release_enter(
+    batch: str = typer.Argument(..., help="Batch code."),
+    analyte: str = typer.Option(..., "--analyte", help="Analyte key of the release spec."),
+    value: str = typer.Option(
+        ..., "--value", help='As reported: "85.2", "<0.5", "negative", "pending".'
+    ),
+    unit: str | None = typer.Option(None, "--unit"),
+    method: str | None = typer.Option(None, "--method"),
+    sample: str | None = typer.Option(
+        None, "--sample", help="Sample code (default BATCH-FINAL-PRODUCT)."
+    ),
+    spec: str = typer.Option(DEFAULT_RELEASE_SPEC, "--spec", help="Spec file or shipped name."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Enter one release-test result; a failing one opens an OOS investigation."""
+    from ..release import ResultRow, enter_results
+
+    db = database()
+    specification = load_spec_arg(spec)
+    row = ResultRow(
+        batch=batch, analyte=analyte, value=value, unit=unit, method=method, sample=sample
+    )
+    with db.unit_of_work(acting(db)) as uow:
+        outcome = enter_results(uow, [row], spec=specification)
+    _entry_report(outcome, as_json=as_json)
+
+
+@release_app.command("import")
+def release_import(
+    file: Path = typer.Argument(..., help="CSV: batch,analyte,value[,unit,method,sample,stage]."),
+    spec: str = typer.Option(DEFAULT_RELEASE_SPEC, "--spec", help="Spec file or shipped name."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Import an instrument export of results (all or nothing)."""
+    from ..release import enter_results, read_release_csv
+
+    db = database()
+    specification = load_spec_arg(spec)
+    rows = read_release_csv(file)
+    with db.unit_of_work(acting(db)) as uow:
+        outcome = enter_results(uow, rows, spec=specification, source=str(file))
+    _entry_report(outcome, as_json=as_json)
+
+
+@release_app.command("dose")
+def release_dose(
+    batch: str = typer.Argument(..., help="Batch code."),
+    weight_kg: float = typer.Option(..., "--weight-kg", help="Patient weight, kg."),
+    volume_ml: float = typer.Option(..., "--volume-ml", help="Dose volume, mL."),
+    reason: str | None = typer.Option(None, "--reason", help="Why (needed once signed)."),
+) -> None:
+    """Record the dosing context that per-kg limits (dose, endotoxin) are judged with."""
+    from ..records import Batch
+
+    if not (weight_kg > 0 and volume_ml > 0):
+        msg = "weight and volume must be positive"
+        raise InvalidInputError(msg, field="weight_kg" if weight_kg <= 0 else "volume_ml")
+    db = database()
+    with db.unit_of_work(acting(db)) as uow:
+        row = uow.get(Batch, batch)
+        uow.change(row, patient_weight_kg=weight_kg, dose_volume_ml=volume_ml, reason=reason)
+    console.print(f"{batch}: patient {weight_kg:g} kg, dose volume {volume_ml:g} mL")
+
+
+def _items_table(title: str, items: list[dict[str, Any]]) -> Table:
+    table = Table("test", "criterion", "result", "outcome", "reason", title=title)
+    for i in items:
+        result = "" if i.get("result_text") is None else f"{i['result_text']} {i.get('unit') or ''}"
+        name = i.get("name") or i["analyte"]
+        table.add_row(
+            escape(name + (" †" if i.get("conditional") else "")),
+            escape(i.get("criterion_text") or ""),
+            escape(result.strip()),
+            _outcome(i["outcome"]),
+            escape(i["reason"]),
+        )
+    return table
+
+
+@release_app.command("review")
+def release_review(
+    batch: str = typer.Argument(..., help="Batch code."),
+    spec: str = typer.Option(DEFAULT_RELEASE_SPEC, "--spec", help="Spec file or shipped name."),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Review the batch's results against the spec and e-sign the review (QC)."""
+    from ..release import review
+
+    db = database()
+    specification = load_spec_arg(spec)
+    actor = acting(db)
+    password = read_password(stdin=password_stdin)
+    with db.unit_of_work(actor) as uow:
+        evaluation, _ = review(uow, batch=batch, spec=specification, password=password)
+        items, outcome, reasons = evaluation.items, evaluation.outcome, evaluation.reasons
+    if as_json:
+        emit_json(
+            {
+                "batch": batch,
+                "outcome": outcome,
+                "reasons": reasons,
+                "items": items,
+                "spec_id": specification.id,
+                "spec_sha256": specification.sha256,
+            }
+        )
+        return
+    console.print(
+        _items_table(f"{batch} against {specification.id} v{specification.version}", items)
+    )
+    console.print(f"overall: {_outcome(outcome)}  " + escape("; ".join(reasons)))
+
+
+@release_app.command("decide")
+def release_decide(
+    batch: str = typer.Argument(..., help="Batch code."),
+    disposition: str = typer.Option(
+        ..., "--disposition", help="released, released_at_risk or rejected."
+    ),
+    justification: str | None = typer.Option(
+        None, "--justification", help="Required for release at risk and rejection."
+    ),
+    password_stdin: bool = typer.Option(False, "--password-stdin"),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Decide the lot (QA), e-signed. A refused disposition exits 1 with its reasons."""
+    from ..release import decide
+
+    db = database()
+    actor = acting(db)
+    password = read_password(stdin=password_stdin)
+    with db.unit_of_work(actor) as uow:
+        record = decide(
+            uow,
+            batch=batch,
+            disposition=disposition.replace("-", "_"),
+            password=password,
+            justification=justification,
+        )
+        payload = {"batch": batch, "disposition": record.disposition, "id": record.id}
+    if as_json:
+        emit_json(payload)
+    else:
+        console.print(
+            escape(f"{batch}: {record.disposition.replace('_', ' ')} (signed by {actor.username})")
+        )
+
+
+@release_app.command("coa")
+def release_coa(
+    batch: str = typer.Argument(..., help="Batch code."),
+    out: Path = typer.Option(..., "--out", help="coa.pdf or coa.html."),
+    synthetic: bool = typer.Option(False, "--synthetic", help="Mark as synthetic data."),
+) -> None:
+    """Write the certificate of analysis (PDF or HTML, by the file's suffix)."""
+    from ..records import Batch, get_record
+    from ..release import certificate, write_coa_html, write_coa_pdf
+
+    with database().read() as session:
+        coa = certificate(session, get_record(session, Batch, batch), synthetic=synthetic)
+    if out.suffix.lower() == ".pdf":
+        write_coa_pdf(coa, out)
+    elif out.suffix.lower() in (".html", ".htm"):
+        write_coa_html(coa, out)
+    else:
+        msg = f"{out} must end in .pdf or .html"
+        raise InvalidInputError(msg, field="out")
+    console.print(f"certificate of analysis written to {out}")
+
+
+def register(app: typer.Typer) -> None:
+    """Attach these commands to the main app."""
+    app.add_typer(intake_app, name="intake")
+    app.add_typer(release_app, name="release")

@@ -1,0 +1,201 @@
+"""Import an apheresis characterization and decide each donation against the intake spec.
+
+The file holds one donation per row (CSV) or per object (JSON list): a ``din``
+column, one column per analyte of the specification (optionally with the unit in
+brackets, ``cd3_count [cells/uL]``), and an optional ``accept_with_deviation``
+column whose text is the documented justification for accepting a donation that
+fails its specification (for example a physician's request for a patient with no
+other collection possible). A failing donation without one is rejected.
+
+The whole file is one unit of work: any bad row stores nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ..errors import IdentityError, InvalidInputError, RecordConflictError
+from ..identity import parse_din
+from ..records import (
+    Deviation,
+    Donation,
+    DonationStatus,
+    UnitOfWork,
+    open_deviation,
+    require,
+)
+from ..specs import Decision, Outcome, Result, Specification, evaluate, store_decision
+
+__all__ = [
+    "Characterization",
+    "IntakeOutcome",
+    "decide_intake",
+    "import_intake",
+    "read_characterizations",
+]
+
+_RESERVED = {"din", "accept_with_deviation", "patient", "site", "notes"}
+_HEADER = re.compile(r"^\s*(?P<analyte>[^\[\]]+?)\s*(?:\[(?P<unit>[^\]]+)\])?\s*$")
+
+
+@dataclass(frozen=True, slots=True)
+class Characterization:
+    """One donation's characterization as read from the file."""
+
+    din: str
+    results: tuple[Result, ...]
+    accept_with_deviation: str | None
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeOutcome:
+    """The decision taken on one donation."""
+
+    din: str
+    status: DonationStatus
+    decision: Decision
+    evaluation_id: int
+    deviation: str | None
+
+
+def _columns(
+    header: list[str], spec: Specification, source: str
+) -> dict[str, tuple[str, str | None]]:
+    analytes = {i.analyte for i in spec.items}
+    columns: dict[str, tuple[str, str | None]] = {}
+    for raw in header:
+        if raw.strip().lower() in _RESERVED:
+            continue
+        m = _HEADER.match(raw)
+        analyte = m.group("analyte").strip() if m else raw
+        if analyte not in analytes:
+            msg = (
+                f"column {raw!r} is not a test of {spec.id}; one of: {', '.join(sorted(analytes))}"
+            )
+            raise InvalidInputError(msg, file=source, field=raw)
+        columns[raw] = (analyte, m.group("unit").strip() if m and m.group("unit") else None)
+    return columns
+
+
+def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"cannot read: {exc}"
+        raise InvalidInputError(msg, file=str(path)) from None
+    if path.suffix.lower() == ".json":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            msg = f"line {exc.lineno}: not valid JSON: {exc.msg}"
+            raise InvalidInputError(msg, file=str(path)) from None
+        if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
+            msg = "expected a JSON list of objects, one per donation"
+            raise InvalidInputError(msg, file=str(path))
+        return [{str(k): v for k, v in d.items()} for d in data]
+    reader = csv.DictReader(text.splitlines())
+    return [{k.strip(): v for k, v in r.items() if k is not None} for r in reader]
+
+
+def read_characterizations(path: str | Path, spec: Specification) -> list[Characterization]:
+    """Read and validate a characterization file (CSV or JSON) against ``spec``'s analytes.
+
+    Errors name the file, the row (line for CSV, item for JSON) and the column.
+    """
+    path = Path(path)
+    source = str(path)
+    rows = _rows_from_file(path)
+    if not rows:
+        msg = "no donations in the file"
+        raise InvalidInputError(msg, file=source)
+    is_json = path.suffix.lower() == ".json"
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    if "din" not in header:
+        msg = f"no 'din' column; found: {', '.join(header)}"
+        raise InvalidInputError(msg, file=source, field="din")
+    columns = _columns(header, spec, source)
+    out: list[Characterization] = []
+    seen: set[str] = set()
+    for n, row in enumerate(rows, start=1 if is_json else 2):
+        where = f"item {n}" if is_json else f"line {n}"
+        try:
+            din = parse_din(str(row.get("din") or "")).din13
+        except IdentityError as exc:
+            msg = f"{where}: {exc.reason}"
+            raise IdentityError(msg, file=source, field="din") from None
+        if din in seen:
+            msg = f"{where}: DIN {din} appears twice"
+            raise InvalidInputError(msg, file=source, field="din")
+        seen.add(din)
+        results = []
+        for raw, (analyte, unit) in columns.items():
+            value = row.get(raw)
+            if value is None or str(value).strip() == "":
+                continue  # not reported: the spec decides whether that is pending
+            results.append(Result(analyte=analyte, value=str(value).strip(), unit=unit))
+        justification = str(row.get("accept_with_deviation") or "").strip() or None
+        out.append(Characterization(din, tuple(results), justification, n))
+    return out
+
+
+def decide_intake(uow: UnitOfWork, item: Characterization, spec: Specification) -> IntakeOutcome:
+    """Evaluate one donation and record the decision (status, evaluation, deviation)."""
+    require(uow.actor, "intake.decide")
+    donation = uow.get(Donation, item.din)
+    if donation.status is not DonationStatus.registered:
+        msg = f"donation {donation.din} was already decided ({donation.status})"
+        raise RecordConflictError(msg)
+    decision = evaluate(spec, item.results, stage="apheresis")
+    evaluation = store_decision(uow, donation, decision, purpose="intake")
+    deviation: Deviation | None = None
+    if decision.outcome is Outcome.passed:
+        status = DonationStatus.accepted
+        reason = "meets the intake specification"
+    elif decision.outcome is Outcome.failed and item.accept_with_deviation:
+        status = DonationStatus.accepted_with_deviation
+        reason = f"accepted with deviation: {item.accept_with_deviation}"
+        deviation = open_deviation(
+            uow,
+            category="starting_material",
+            severity="major",
+            description=f"donation {donation.din} accepted outside its specification ("
+            + "; ".join(decision.reasons)
+            + f"); justification: {item.accept_with_deviation}",
+            donation=donation,
+        )
+    elif decision.outcome is Outcome.failed:
+        status = DonationStatus.rejected
+        reason = "; ".join(decision.reasons)
+    else:  # pending or invalid: no decision yet
+        status = DonationStatus.registered
+        reason = ""
+    if status is not DonationStatus.registered:
+        uow.change(donation, status=status, reason=f"intake ({spec.id} v{spec.version}): {reason}")
+    return IntakeOutcome(
+        din=donation.din,
+        status=status,
+        decision=decision,
+        evaluation_id=evaluation.id,
+        deviation=deviation.code if deviation else None,
+    )
+
+
+def import_intake(uow: UnitOfWork, path: str | Path, spec: Specification) -> list[IntakeOutcome]:
+    """Read a characterization file and decide every donation in it, in one unit of work."""
+    items = read_characterizations(path, spec)
+    known = set(
+        uow.session.scalars(select(Donation.din).where(Donation.din.in_([i.din for i in items])))
+    )
+    for item in items:
+        if item.din not in known:
+            msg = f"line {item.line}: DIN {item.din} is not registered"
+            raise InvalidInputError(msg, file=str(path), field="din")
+    return [decide_intake(uow, item, spec) for item in items]

@@ -1,0 +1,61 @@
+"""Release testing, lot disposition (release, release at risk, reject) and the CoA."""
+
+from __future__ import annotations
+
+from ._barcode import code128_svg, code128_values
+from ._certificate import certificate
+from ._coa import (
+    CertificateOfAnalysis,
+    CoaRow,
+    CoaSignature,
+    render_coa_html,
+    write_coa_html,
+    write_coa_pdf,
+)
+from ._results import ResultRow, current_results, read_release_csv, results_sha256
+from ._workflow import (
+    DISPOSITIONS,
+    EntryOutcome,
+    decide,
+    enter_results,
+    latest_evaluation,
+    release_facts,
+    review,
+)
+from .guards import (
+    EvaluatedItem,
+    ReleaseFacts,
+    guard_reject,
+    guard_release,
+    guard_release_at_risk,
+    guard_segregation,
+)
+
+__all__ = [
+    "DISPOSITIONS",
+    "CertificateOfAnalysis",
+    "CoaRow",
+    "CoaSignature",
+    "EntryOutcome",
+    "EvaluatedItem",
+    "ReleaseFacts",
+    "ResultRow",
+    "certificate",
+    "code128_svg",
+    "code128_values",
+    "current_results",
+    "decide",
+    "enter_results",
+    "guard_reject",
+    "guard_release",
+    "guard_release_at_risk",
+    "guard_segregation",
+    "latest_evaluation",
+    "read_release_csv",
+    "release_facts",
+    "render_coa_html",
+    "results_sha256",
+    "review",
+    "write_coa_html",
+    "write_coa_pdf",
+]

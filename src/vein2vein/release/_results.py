@@ -1,0 +1,171 @@
+"""Release-testing results: entry, instrument-export import, and the batch's current set."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..errors import InvalidInputError, RecordConflictError
+from ..records import AssayResult, Batch, BatchStatus, Sample, UnitOfWork, require
+from ..records._canonical import canonical_json, sha256_hex
+from ..records._types import utcnow
+from ..specs import Result
+
+__all__ = [
+    "ResultRow",
+    "batch_context",
+    "current_results",
+    "read_release_csv",
+    "results_sha256",
+    "store_result",
+]
+
+_CLOSED = (BatchStatus.rejected, BatchStatus.infused)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultRow:
+    """One result to enter for a batch (from the CLI or one row of an instrument export)."""
+
+    batch: str
+    analyte: str
+    value: str
+    unit: str | None = None
+    method: str | None = None
+    sample: str | None = None
+    stage: str = "final_product"
+
+
+def store_result(uow: UnitOfWork, row: ResultRow) -> tuple[Batch, AssayResult]:
+    """Store one result on its batch's sample (made on first use), audited."""
+    require(uow.actor, "result.enter")
+    assert uow.actor.user_id is not None
+    batch = uow.get(Batch, row.batch)
+    if batch.status in _CLOSED:
+        msg = f"batch {batch.batch_code} is {batch.status}; no more results can be entered"
+        raise RecordConflictError(msg)
+    if not row.analyte.strip():
+        msg = "the analyte is blank"
+        raise InvalidInputError(msg, field="analyte")
+    if not row.value.strip():
+        msg = f"the value of {row.analyte!r} is blank (write 'pending' if not yet known)"
+        raise InvalidInputError(msg, field="value")
+    code = row.sample or f"{batch.batch_code}-{row.stage.upper().replace('_', '-')}"
+    sample = uow.session.scalars(select(Sample).where(Sample.sample_code == code)).first()
+    if sample is None:
+        sample = uow.add(
+            Sample(sample_code=code, batch_id=batch.id, stage=row.stage, collected_at=utcnow())
+        )
+    elif sample.batch_id != batch.id:
+        msg = f"sample {code} belongs to another batch"
+        raise InvalidInputError(msg, field="sample")
+    number: float | None
+    try:
+        number = float(row.value)
+    except ValueError:
+        number = None
+    result = uow.add(
+        AssayResult(
+            sample_id=sample.id,
+            analyte=row.analyte.strip(),
+            method=row.method,
+            value_text=row.value.strip(),
+            value=number,
+            unit=row.unit,
+            entered_by_id=uow.actor.user_id,
+        )
+    )
+    return batch, result
+
+
+def _batch_results(session: Session, batch: Batch) -> list[AssayResult]:
+    return list(
+        session.scalars(
+            select(AssayResult)
+            .join(Sample, Sample.id == AssayResult.sample_id)
+            .where(Sample.batch_id == batch.id, AssayResult.status != "invalidated")
+            .order_by(AssayResult.id)
+        )
+    )
+
+
+def current_results(session: Session, batch: Batch) -> list[AssayResult]:
+    """The latest valid result of each analyte (a retest supersedes the earlier result)."""
+    latest: dict[str, AssayResult] = {}
+    for r in _batch_results(session, batch):
+        latest[r.analyte] = r
+    return sorted(latest.values(), key=lambda r: r.analyte)
+
+
+def as_spec_results(rows: list[AssayResult]) -> list[Result]:
+    """Stored results in the form the specification engine takes."""
+    return [
+        Result(analyte=r.analyte, value=r.value_text, unit=r.unit, method=r.method) for r in rows
+    ]
+
+
+def results_sha256(rows: list[AssayResult]) -> str:
+    """A fingerprint of a result set: any change or addition changes it."""
+    payload: list[Any] = [[r.id, r.analyte, r.value_text, r.unit, r.status] for r in rows]
+    return sha256_hex(canonical_json(payload))
+
+
+def batch_context(batch: Batch) -> dict[str, float]:
+    """Dose context for per-kg limits (patient weight, dose volume), where recorded."""
+    context: dict[str, float] = {}
+    if batch.patient_weight_kg is not None:
+        context["patient_weight_kg"] = batch.patient_weight_kg
+    if batch.dose_volume_ml is not None:
+        context["dose_volume_ml"] = batch.dose_volume_ml
+    return context
+
+
+_COLUMNS = ("batch", "analyte", "value")
+_OPTIONAL = ("unit", "method", "sample", "stage")
+
+
+def read_release_csv(path: str | Path) -> list[ResultRow]:
+    """Read an instrument export: columns ``batch,analyte,value[,unit,method,sample,stage]``.
+
+    Every error names the file, the line and the column; nothing is returned unless
+    every row is well formed.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = f"cannot read: {exc}"
+        raise InvalidInputError(msg, file=str(path)) from None
+    reader = csv.DictReader(text.splitlines())
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in _COLUMNS if c not in header]
+    if missing:
+        msg = f"missing column(s) {', '.join(missing)}; found: {', '.join(header) or 'none'}"
+        raise InvalidInputError(msg, file=str(path), field=missing[0])
+    rows: list[ResultRow] = []
+    for line, raw in enumerate(reader, start=2):
+        record = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        for column in _COLUMNS:
+            if not record.get(column):
+                msg = f"line {line}: {column} is empty"
+                raise InvalidInputError(msg, file=str(path), field=column)
+        rows.append(
+            ResultRow(
+                batch=record["batch"],
+                analyte=record["analyte"],
+                value=record["value"],
+                unit=record.get("unit") or None,
+                method=record.get("method") or None,
+                sample=record.get("sample") or None,
+                stage=record.get("stage") or "final_product",
+            )
+        )
+    if not rows:
+        msg = "no result rows"
+        raise InvalidInputError(msg, file=str(path))
+    return rows

@@ -1,0 +1,208 @@
+"""The demo (the main job end to end on synthetic data), through the API and the CLI.
+
+Each demo run takes seconds, so the API run is shared by the tests of this module
+and the CLI is run once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from vein2vein.cli import main
+from vein2vein.records import (
+    Batch,
+    CustodyEvent,
+    Database,
+    Deviation,
+    Donation,
+    audit,
+    signatures_of,
+)
+from vein2vein.simulate import SYNTHETIC_LABEL, DemoSummary, run_demo
+
+N_DONATIONS = 36  # three sites, twelve donations each
+
+
+@dataclass
+class DemoRun:
+    summary: DemoSummary
+    out: Path
+    url: str
+    progress: list[tuple[str, int, int]]
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
+    root = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{root / 'demo.db'}"
+    progress: list[tuple[str, int, int]] = []
+    db = Database(url)
+    try:
+        summary = run_demo(
+            db,
+            root / "out",
+            progress=lambda stage, done, total: progress.append((stage, done, total)),
+        )
+    finally:
+        db.dispose()
+    return DemoRun(summary, root / "out", url, progress)
+
+
+@pytest.fixture
+def db(demo: DemoRun) -> Iterator[Database]:
+    database = Database(demo.url)
+    yield database
+    database.dispose()
+
+
+def test_demo_summary_counts(demo: DemoRun) -> None:
+    s = demo.summary
+    assert (s.sites, s.users) == (3, 6)  # admin, three operators, QC, QA
+    assert s.donations == N_DONATIONS
+    assert s.batches == N_DONATIONS
+    # Two hand-offs per batch, plus the refused scan that was then repeated.
+    assert s.custody_events == 2 * N_DONATIONS + 1
+    assert s.signatures == N_DONATIONS
+
+
+def test_demo_refuses_exactly_one_hand_off(demo: DemoRun) -> None:
+    [refused] = demo.summary.refused_handoffs
+    assert "does not match the batch DIN" in refused["reason"]
+    assert refused["scanned"] in refused["reason"]
+
+
+def test_demo_opens_two_deviations(demo: DemoRun) -> None:
+    assert [(d["category"], d["severity"]) for d in demo.summary.deviations] == [
+        ("chain_of_identity", "critical"),
+        ("temperature_excursion", "major"),
+    ]
+    assert [d["code"] for d in demo.summary.deviations] == ["DEV-000001", "DEV-000002"]
+    assert "11.4 °C is outside the refrigerated range" in demo.summary.deviations[1]["description"]
+
+
+def test_demo_invalidates_exactly_one_signature(demo: DemoRun) -> None:
+    [invalid] = demo.summary.invalid_signatures
+    assert "INVALID: record changed after signing" in invalid
+
+
+def test_demo_audit_trail_verifies(demo: DemoRun) -> None:
+    assert demo.summary.audit_ok is True
+    assert demo.summary.audit_findings == []
+    assert demo.summary.audit_entries > demo.summary.custody_events
+
+
+def test_demo_summary_file_is_labelled_synthetic(demo: DemoRun) -> None:
+    written = json.loads((demo.out / "summary.json").read_text())
+    assert written["label"] == SYNTHETIC_LABEL
+    assert written["label"].startswith("SYNTHETIC")
+    assert written == json.loads(json.dumps(asdict(demo.summary)))
+
+
+def test_demo_writes_one_labelled_record_per_batch(demo: DemoRun, db: Database) -> None:
+    files = sorted((demo.out / "batch-records").glob("*.json"))
+    with db.read() as session:
+        codes = sorted(session.scalars(select(Batch.batch_code)))
+    assert [f.stem for f in files] == codes
+    assert len(files) == N_DONATIONS
+    refused = 0
+    for f in files:
+        record = json.loads(f.read_text())
+        assert record["label"] == SYNTHETIC_LABEL
+        assert record["batch_code"] == f.stem
+        assert len(record["din"]) == 13
+        events = record["custody"]
+        assert [e["id"] for e in events] == sorted(e["id"] for e in events)
+        assert events[-1]["accepted"] is True
+        assert events[-1]["to_party"] == record["custodian"]
+        refused += sum(not e["accepted"] for e in events)
+    assert refused == 1
+
+
+def test_demo_database_holds_what_the_summary_says(demo: DemoRun, db: Database) -> None:
+    with db.read() as session:
+        report = audit.verify(session)
+        assert report.ok, report.findings
+        assert report.n_entries == demo.summary.audit_entries
+
+        # Every batch ends with its manufacturing site, the refused one included.
+        for batch in session.scalars(select(Batch)):
+            assert batch.custodian == batch.site.code
+
+        [refused] = session.scalars(select(CustodyEvent).where(CustodyEvent.accepted.is_(False)))
+        deviation = session.get(Deviation, refused.deviation_id)
+        assert deviation is not None
+        assert deviation.category == "chain_of_identity"
+        accepted = session.scalars(
+            select(CustodyEvent.accepted)
+            .where(CustodyEvent.batch_id == refused.batch_id)
+            .order_by(CustodyEvent.id)
+        ).all()
+        assert accepted == [True, False, True]  # the right bag was scanned again
+
+        invalid = [
+            d
+            for d in session.scalars(select(Donation))
+            if not all(s.valid for s in signatures_of(session, d))
+        ]
+        [corrected] = invalid
+        history = audit.history(session, "donations", corrected.id)
+        assert history[-1].action == "update"
+        assert set(history[-1].changes) == {"volume_ml"}
+        assert "corrected" in (history[-1].reason or "")
+
+
+def test_demo_reports_progress_to_completion(demo: DemoRun) -> None:
+    last: dict[str, tuple[int, int]] = {}
+    for stage, done, total in demo.progress:
+        assert 1 <= done <= total
+        last[stage] = (done, total)
+    assert last["donations registered"] == (N_DONATIONS, N_DONATIONS)
+    assert last["batch records written"] == (N_DONATIONS, N_DONATIONS)
+    assert all(done == total for done, total in last.values())
+
+
+def test_demo_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VEIN2VEIN_DATABASE_URL", raising=False)
+    out = tmp_path / "out"
+    (out / "batch-records").mkdir(parents=True)
+    (out / "batch-records" / "STALE-0001.json").write_text("{}")
+    (out / "notes.txt").write_text("not the demo's")
+
+    assert main(["demo", "--out", str(out), "--json"]) == 0
+
+    stdout = capsys.readouterr().out
+    summary = json.loads(stdout)  # --json prints nothing but the JSON summary
+    assert summary == json.loads((out / "summary.json").read_text())
+    assert summary["label"] == SYNTHETIC_LABEL
+    assert summary["audit_ok"] is True
+    assert (summary["donations"], len(summary["refused_handoffs"])) == (N_DONATIONS, 1)
+    assert (out / "vein2vein-demo.db").is_file()
+    assert len(list((out / "batch-records").glob("*.json"))) == N_DONATIONS
+    # A rerun replaces the demo's own outputs and leaves everything else alone.
+    assert not (out / "batch-records" / "STALE-0001.json").exists()
+    assert (out / "notes.txt").read_text() == "not the demo's"
+
+
+def test_demo_command_refuses_a_database_that_is_not_empty(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'used.db'}"
+    used = Database(url)
+    used.upgrade()
+    used.dispose()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", url)
+
+    assert main(["demo", "--out", str(tmp_path / "out")]) == 2
+
+    assert "the demo needs an empty database" in " ".join(capsys.readouterr().err.split())
+    assert not (tmp_path / "out" / "summary.json").exists()
