@@ -27,6 +27,8 @@ from vein2vein.records import (
 from vein2vein.simulate import SYNTHETIC_LABEL, DemoSummary, run_demo
 
 N_DONATIONS = 36  # three sites, twelve donations each
+N_REJECTED = 2  # at intake: poor viability, too few T cells
+N_BATCHES = N_DONATIONS - N_REJECTED
 
 
 @dataclass
@@ -65,10 +67,14 @@ def test_demo_summary_counts(demo: DemoRun) -> None:
     s = demo.summary
     assert (s.sites, s.users) == (3, 6)  # admin, three operators, QC, QA
     assert s.donations == N_DONATIONS
-    assert s.batches == N_DONATIONS
+    assert s.intake == {"accepted": N_BATCHES - 1, "accepted_with_deviation": 1, "rejected": 2}
+    assert s.batches == N_BATCHES
     # Two hand-offs per batch, plus the refused scan that was then repeated.
-    assert s.custody_events == 2 * N_DONATIONS + 1
-    assert s.signatures == N_DONATIONS
+    assert s.custody_events == 2 * N_BATCHES + 1
+    # QC reviews every donation; every lot has a signed review and a signed disposition.
+    assert s.signatures == N_DONATIONS + 2 * N_BATCHES
+    assert s.dispositions == {"released": N_BATCHES - 2, "released_at_risk": 1, "rejected": 1}
+    assert s.certificates == N_BATCHES
 
 
 def test_demo_refuses_exactly_one_hand_off(demo: DemoRun) -> None:
@@ -77,13 +83,32 @@ def test_demo_refuses_exactly_one_hand_off(demo: DemoRun) -> None:
     assert refused["scanned"] in refused["reason"]
 
 
-def test_demo_opens_two_deviations(demo: DemoRun) -> None:
+def test_demo_opens_its_four_deviations(demo: DemoRun) -> None:
     assert [(d["category"], d["severity"]) for d in demo.summary.deviations] == [
+        ("starting_material", "major"),
         ("chain_of_identity", "critical"),
         ("temperature_excursion", "major"),
+        ("post_release_oos", "critical"),
     ]
-    assert [d["code"] for d in demo.summary.deviations] == ["DEV-000001", "DEV-000002"]
-    assert "11.4 °C is outside the refrigerated range" in demo.summary.deviations[1]["description"]
+    assert [d["code"] for d in demo.summary.deviations] == [f"DEV-00000{i}" for i in (1, 2, 3, 4)]
+    assert "justification" in demo.summary.deviations[0]["description"]
+    assert "11.4 °C is outside the refrigerated range" in demo.summary.deviations[2]["description"]
+    assert "released at risk" in demo.summary.deviations[3]["description"]
+
+
+def test_demo_release_outcomes(demo: DemoRun) -> None:
+    # The VCN out of specification at entry, and the day-14 sterility growth.
+    assert len(demo.summary.investigations) == 2
+    assert "vector copy number" in demo.summary.investigations[0]
+    assert "sterility" in demo.summary.investigations[1].lower()
+    [notice] = demo.summary.notifications
+    assert notice.startswith("URGENT")
+    pdfs = sorted((demo.out / "coa").glob("*.pdf"))
+    assert len(pdfs) == N_BATCHES
+    assert all(p.read_bytes().startswith(b"%PDF") for p in pdfs)
+    header = (demo.out / "intake" / "apheresis-characterization.csv").read_text().splitlines()[0]
+    assert header.startswith("din,")
+    assert SYNTHETIC_LABEL in (demo.out / "README.txt").read_text()
 
 
 def test_demo_invalidates_exactly_one_signature(demo: DemoRun) -> None:
@@ -109,7 +134,7 @@ def test_demo_writes_one_labelled_record_per_batch(demo: DemoRun, db: Database) 
     with db.read() as session:
         codes = sorted(session.scalars(select(Batch.batch_code)))
     assert [f.stem for f in files] == codes
-    assert len(files) == N_DONATIONS
+    assert len(files) == N_BATCHES
     refused = 0
     for f in files:
         record = json.loads(f.read_text())
@@ -163,7 +188,7 @@ def test_demo_reports_progress_to_completion(demo: DemoRun) -> None:
         assert 1 <= done <= total
         last[stage] = (done, total)
     assert last["donations registered"] == (N_DONATIONS, N_DONATIONS)
-    assert last["batch records written"] == (N_DONATIONS, N_DONATIONS)
+    assert last["batch records written"] == (N_BATCHES, N_BATCHES)
     assert all(done == total for done, total in last.values())
 
 
@@ -177,16 +202,17 @@ def test_demo_command(
     (out / "batch-records" / "STALE-0001.json").write_text("{}")
     (out / "notes.txt").write_text("not the demo's")
 
-    assert main(["demo", "--out", str(out), "--json"]) == 0
+    assert main(["demo", "--out", str(out), "--json", "--donations-per-site", "4"]) == 0
 
     stdout = capsys.readouterr().out
     summary = json.loads(stdout)  # --json prints nothing but the JSON summary
     assert summary == json.loads((out / "summary.json").read_text())
     assert summary["label"] == SYNTHETIC_LABEL
     assert summary["audit_ok"] is True
-    assert (summary["donations"], len(summary["refused_handoffs"])) == (N_DONATIONS, 1)
+    assert (summary["donations"], len(summary["refused_handoffs"])) == (12, 1)
     assert (out / "vein2vein-demo.db").is_file()
-    assert len(list((out / "batch-records").glob("*.json"))) == N_DONATIONS
+    assert len(list((out / "batch-records").glob("*.json"))) == summary["batches"] == 10
+    assert len(list((out / "coa").glob("*.pdf"))) == 10
     # A rerun replaces the demo's own outputs and leaves everything else alone.
     assert not (out / "batch-records" / "STALE-0001.json").exists()
     assert (out / "notes.txt").read_text() == "not the demo's"

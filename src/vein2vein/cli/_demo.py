@@ -28,8 +28,9 @@ def _clear_previous_run(out: Path, *, database_file: bool) -> None:
     if out.exists() and not out.is_dir():
         msg = f"--out {out} is a file; the demo needs a folder"
         raise RecordConflictError(msg)
-    shutil.rmtree(out / "batch-records", ignore_errors=True)
-    names = ["summary.json"]
+    for folder in ("batch-records", "intake", "release", "coa"):
+        shutil.rmtree(out / folder, ignore_errors=True)
+    names = ["summary.json", "README.txt"]
     if database_file:
         names += [_DB_FILE, f"{_DB_FILE}-wal", f"{_DB_FILE}-shm"]
     for name in names:
@@ -41,9 +42,12 @@ def demo(
         Path("demo-output"), "--out", help="Folder for everything the demo writes."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic network."),
+    donations_per_site: int = typer.Option(
+        12, "--donations-per-site", min=4, max=1000, help="Size of the synthetic network."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
-    """Run the demo: a synthetic three-site network from donation to custody, audited.
+    """Run the demo: a synthetic three-site network from donation to lot release, audited.
 
     Uses VEIN2VEIN_DATABASE_URL (or --db) when set, which must point at an empty
     database; otherwise a fresh SQLite file under the output folder.
@@ -76,7 +80,9 @@ def demo(
                 tasks[stage] = bar.add_task(stage, total=total)
             bar.update(tasks[stage], completed=done)
 
-        summary = run_demo(db, out, seed=seed, progress=progress)
+        summary = run_demo(
+            db, out, seed=seed, donations_per_site=donations_per_site, progress=progress
+        )
     db.dispose()
     if as_json:
         from dataclasses import asdict
@@ -88,10 +94,15 @@ def demo(
             ("database", summary.database),
             ("sites / users", f"{summary.sites} / {summary.users}"),
             ("donations (valid ISBT 128 DINs)", summary.donations),
+            ("intake decisions", _counts(summary.intake)),
             ("batches started", summary.batches),
             ("custody hand-offs logged", summary.custody_events),
             ("hand-offs refused", len(summary.refused_handoffs)),
             ("deviations opened", len(summary.deviations)),
+            ("lot dispositions", _counts(summary.dispositions)),
+            ("OOS investigations", len(summary.investigations)),
+            ("treating sites notified", len(summary.notifications)),
+            ("certificates of analysis (PDF)", summary.certificates),
             (
                 "signatures / now invalid",
                 f"{summary.signatures} / {len(summary.invalid_signatures)}",
@@ -107,11 +118,24 @@ def demo(
             console.print(
                 escape(f"{d['code']} [{d['severity']}] {d['description']}"), highlight=False
             )
+        for i in summary.investigations:
+            console.print(f"[yellow]investigation[/] {escape(i)}", highlight=False)
+        for n in summary.notifications:
+            console.print(f"[bold red]notified[/] {escape(n)}", highlight=False)
         for s in summary.invalid_signatures:
             console.print(f"[red]invalid signature[/] {escape(s)}", highlight=False)
-        console.print(escape(f"outputs in {out}/ (summary.json, batch-records/)"), highlight=False)
+        console.print(
+            escape(
+                f"outputs in {out}/: summary.json, intake/, release/, coa/ (PDF), batch-records/"
+            ),
+            highlight=False,
+        )
     if not summary.audit_ok:
         raise typer.Exit(1)
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{n} {name.replace('_', ' ')}" for name, n in sorted(counts.items()))
 
 
 def register(app: typer.Typer) -> None:

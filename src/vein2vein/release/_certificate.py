@@ -13,7 +13,7 @@ from ..identity import check_character
 from ..records import Batch, Disposition, Evaluation, Site, signatures_of
 from ..specs import shipped_spec, shipped_specs
 from ._coa import CertificateOfAnalysis, CoaRow, CoaSignature
-from ._results import current_results, results_sha256
+from ._results import batch_context, current_results, results_sha256
 from ._workflow import latest_evaluation
 
 __all__ = ["certificate"]
@@ -43,7 +43,9 @@ def certificate(
         .order_by(Disposition.id.desc())
         .limit(1)
     ).first()
-    results_current = evaluation.results_sha256 == results_sha256(current_results(session, batch))
+    results = current_results(session, batch)
+    results_current = evaluation.results_sha256 == results_sha256(results, batch_context(batch))
+    methods = {r.analyte.lower(): r.method for r in results}
     signatures: list[CoaSignature] = []
     signed: list[Evaluation | Disposition] = [evaluation]
     if disposition is not None:
@@ -64,10 +66,10 @@ def certificate(
         CoaRow(
             analyte=i["analyte"],
             name=i.get("name") or i["analyte"],
-            method=None,
+            method=methods.get(i["analyte"].lower()),
             criterion=i.get("criterion_text") or "",
             result=i.get("result_text"),
-            unit=i.get("unit"),
+            unit=None,  # the result text already carries the unit as reported
             outcome=i["outcome"],
             reason=i["reason"],
             conditional=bool(i.get("conditional")),

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import io
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -39,6 +41,8 @@ class ResultRow:
     method: str | None = None
     sample: str | None = None
     stage: str = "final_product"
+    #: The line of the file the row was read from (``None`` when entered by hand).
+    line: int | None = None
 
 
 def store_result(uow: UnitOfWork, row: ResultRow) -> tuple[Batch, AssayResult]:
@@ -109,9 +113,16 @@ def as_spec_results(rows: list[AssayResult]) -> list[Result]:
     ]
 
 
-def results_sha256(rows: list[AssayResult]) -> str:
-    """A fingerprint of a result set: any change or addition changes it."""
-    payload: list[Any] = [[r.id, r.analyte, r.value_text, r.unit, r.status] for r in rows]
+def results_sha256(rows: list[AssayResult], context: Mapping[str, float] | None = None) -> str:
+    """A fingerprint of a result set: any change or addition changes it.
+
+    ``context`` is the dosing context (:func:`batch_context`) the results are judged
+    with: per-kg limits depend on it, so a change of patient weight or dose volume
+    after a review makes the review stale too.
+    """
+    payload: Any = [[r.id, r.analyte, r.value_text, r.unit, r.status] for r in rows]
+    if context:
+        payload = {"results": payload, "context": dict(sorted(context.items()))}
     return sha256_hex(canonical_json(payload))
 
 
@@ -132,8 +143,10 @@ _OPTIONAL = ("unit", "method", "sample", "stage")
 def read_release_csv(path: str | Path) -> list[ResultRow]:
     """Read an instrument export: columns ``batch,analyte,value[,unit,method,sample,stage]``.
 
-    Every error names the file, the line and the column; nothing is returned unless
-    every row is well formed.
+    Column names are matched without regard to case. Every error names the file, the
+    line and the column; nothing is returned unless every row is well formed. An
+    unknown column, or a row with more fields than the header, is refused rather than
+    dropped: a lost unit column would judge the value in the wrong unit.
     """
     path = Path(path)
     try:
@@ -141,19 +154,49 @@ def read_release_csv(path: str | Path) -> list[ResultRow]:
     except (OSError, UnicodeDecodeError) as exc:
         msg = f"cannot read: {exc}"
         raise InvalidInputError(msg, file=str(path)) from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in _COLUMNS if c not in header]
-    if missing:
-        msg = f"missing column(s) {', '.join(missing)}; found: {', '.join(header) or 'none'}"
-        raise InvalidInputError(msg, file=str(path), field=missing[0])
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip().casefold() for h in next(reader, [])]
+        header_line = reader.line_num
+        known = (*_COLUMNS, *_OPTIONAL)
+        for index, column in enumerate(header):
+            if column not in known or header.index(column) != index:
+                problem = "appears twice" if column in known else "is unknown"
+                msg = (
+                    f"line {header_line}: column {column!r} {problem}; the columns are "
+                    f"{', '.join(known)}"
+                )
+                raise InvalidInputError(msg, file=str(path), field=column or f"column {index + 1}")
+        missing = [c for c in _COLUMNS if c not in header]
+        if missing:
+            msg = (
+                f"line {max(header_line, 1)}: missing column(s) {', '.join(missing)}; "
+                f"found: {', '.join(header) or 'none'}"
+            )
+            raise InvalidInputError(msg, file=str(path), field=missing[0])
+        return _release_rows(reader, header, str(path))
+    except csv.Error as exc:
+        msg = f"line {reader.line_num}: not a readable CSV file: {exc}"
+        raise InvalidInputError(msg, file=str(path)) from None
+
+
+def _release_rows(reader: Any, header: list[str], source: str) -> list[ResultRow]:
     rows: list[ResultRow] = []
-    for line, raw in enumerate(reader, start=2):
-        record = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+    for raw in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in raw):
+            continue  # a blank line
+        if len(raw) > len(header):
+            msg = (
+                f"line {line}: {len(raw)} fields, but the header has {len(header)} "
+                "(is a comma missing its quotes?)"
+            )
+            raise InvalidInputError(msg, file=source)
+        record = {c: v.strip() for c, v in zip(header, raw, strict=False)}
         for column in _COLUMNS:
             if not record.get(column):
                 msg = f"line {line}: {column} is empty"
-                raise InvalidInputError(msg, file=str(path), field=column)
+                raise InvalidInputError(msg, file=source, field=column)
         rows.append(
             ResultRow(
                 batch=record["batch"],
@@ -163,9 +206,10 @@ def read_release_csv(path: str | Path) -> list[ResultRow]:
                 method=record.get("method") or None,
                 sample=record.get("sample") or None,
                 stage=record.get("stage") or "final_product",
+                line=line,
             )
         )
     if not rows:
         msg = "no result rows"
-        raise InvalidInputError(msg, file=str(path))
+        raise InvalidInputError(msg, file=source)
     return rows

@@ -19,7 +19,7 @@ from typing import Final
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInputError, TransitionRefusedError
+from ..errors import InvalidInputError, TransitionRefusedError, Vein2veinError
 from ..records import (
     AssayResult,
     Batch,
@@ -76,10 +76,17 @@ class EntryOutcome:
     notifications: list[Notification] = field(default_factory=list)
 
 
-def _spec_item(spec: Specification, analyte: str, *, source: str | None) -> None:
-    if analyte not in {i.analyte for i in spec.items}:
+def _where(row: ResultRow) -> str:
+    return "" if row.line is None else f"line {row.line}: "
+
+
+def _spec_item(spec: Specification, row: ResultRow, *, source: str | None) -> None:
+    if row.analyte not in {i.analyte for i in spec.items}:
         known = ", ".join(i.analyte for i in spec.items)
-        msg = f"{analyte!r} is not a test of specification {spec.id}; one of: {known}"
+        msg = (
+            f"{_where(row)}{row.analyte!r} is not a test of specification {spec.id}; "
+            f"one of: {known}"
+        )
         raise InvalidInputError(msg, file=source, field="analyte")
 
 
@@ -98,10 +105,15 @@ def enter_results(
     deviation and notifies the patient's treating site.
     """
     for row in rows:
-        _spec_item(spec, row.analyte, source=source)
+        _spec_item(spec, row, source=source)
     outcome = EntryOutcome()
     for row in rows:
-        batch, result = store_result(uow, row)
+        try:
+            batch, result = store_result(uow, row)
+        except Vein2veinError as exc:
+            if row.line is not None:  # say which row of the file it was
+                exc.add_note(f"file {source or 'input'}, line {row.line}")
+            raise
         outcome.results.append(result)
         decision = evaluate(
             spec,
@@ -181,12 +193,13 @@ def review(
         msg = f"batch {row.batch_code} has no results to review"
         raise TransitionRefusedError(msg)
     decision = evaluate(spec, as_spec_results(results), context=batch_context(row))
-    evaluation = store_decision(
-        uow, row, decision, purpose=PURPOSE, results_sha256=results_sha256(results)
-    )
+    # Mark the results reviewed first: the fingerprint covers each result's status,
+    # so taking it before this change would make the review stale at once.
     for r in results:
         if r.reviewed_by_id is None:
             uow.change(r, reviewed_by_id=uow.actor.user_id, status="reviewed")
+    fingerprint = results_sha256(results, batch_context(row))
+    evaluation = store_decision(uow, row, decision, purpose=PURPOSE, results_sha256=fingerprint)
     sign(uow, evaluation, password=password, meaning="reviewed")
     if row.status is BatchStatus.in_process:
         uow.change(row, status=BatchStatus.quarantine, reason="results reviewed")
@@ -220,7 +233,7 @@ def release_facts(session: Session, batch: Batch, *, actor_id: int) -> ReleaseFa
             for i in (evaluation.items if evaluation else [])
         ],
         results_current=evaluation is not None
-        and evaluation.results_sha256 == results_sha256(results),
+        and evaluation.results_sha256 == results_sha256(results, batch_context(batch)),
         actor_id=actor_id,
         entered_by={r.entered_by_id for r in results},
         reviewed_by=reviewers,

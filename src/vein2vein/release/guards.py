@@ -85,6 +85,14 @@ def guard_segregation(facts: ReleaseFacts) -> Decision:
     return Decision.refuse(*reasons) if reasons else Decision.allow("segregation of duties kept")
 
 
+def _segregated(decision: Decision, facts: ReleaseFacts) -> Decision:
+    # Decision.combine joins every reason; a refusal lists only what refuses it.
+    segregation = guard_segregation(facts)
+    if decision.ok and segregation.ok:
+        return Decision.combine(decision, segregation)
+    return Decision.refuse(*(r for d in (decision, segregation) if not d.ok for r in d.reasons))
+
+
 def _reviewed(facts: ReleaseFacts) -> list[str]:
     reasons = []
     if facts.batch_status not in _DECIDABLE:
@@ -105,7 +113,7 @@ def guard_release(facts: ReleaseFacts) -> Decision:
             f"the specification is not met ({facts.evaluation_outcome}): " + "; ".join(not_met)
         )
     decision = Decision.refuse(*reasons) if reasons else Decision.allow("specification met")
-    return Decision.combine(decision, guard_segregation(facts))
+    return _segregated(decision, facts)
 
 
 def guard_release_at_risk(facts: ReleaseFacts, *, justification: str | None) -> Decision:
@@ -137,7 +145,7 @@ def guard_release_at_risk(facts: ReleaseFacts, *, justification: str | None) -> 
         decision = Decision.allow(
             "released at risk while pending: " + ", ".join(i.analyte for i in pending)
         )
-    return Decision.combine(decision, guard_segregation(facts))
+    return _segregated(decision, facts)
 
 
 def guard_reject(facts: ReleaseFacts, *, justification: str | None) -> Decision:
@@ -148,4 +156,4 @@ def guard_reject(facts: ReleaseFacts, *, justification: str | None) -> Decision:
     if not (justification and justification.strip()):
         reasons.append("a rejection needs a reason")
     decision = Decision.refuse(*reasons) if reasons else Decision.allow("rejected")
-    return Decision.combine(decision, guard_segregation(facts))
+    return _segregated(decision, facts)

@@ -1,41 +1,70 @@
 """The main job, end to end on synthetic data: ``vein2vein demo`` / ``make demo``.
 
-Registers a network of three sites and its people, a few dozen apheresis donations
-under valid ISBT 128 DINs, starts their batches, logs custody hand-offs (one with a
-mismatched bag, refused and recorded as a deviation; one temperature excursion), has
-QC sign the donation records, corrects one donation afterwards (its signature then
-shows invalid), and verifies the audit trail.
+Registers a network of three sites and its people and a few dozen apheresis
+donations under valid ISBT 128 DINs; imports their characterization against the
+intake specification (two rejected, one accepted with a deviation); starts batches
+for the accepted ones and logs custody hand-offs (one mismatched bag refused and
+recorded as a deviation; one temperature excursion); imports release-test results
+per site, reviews and decides every lot (one rejected on an OOS VCN, one released at
+risk whose 14-day sterility then grows, which opens a deviation and notifies the
+treating site, the rest released); writes a certificate of analysis per lot; corrects
+one signed donation record (its signature then shows invalid); verifies the trail.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from sqlalchemy import func, select
 
 from .. import __version__, identity
+from ..intake import import_intake
 from ..records import (
     SYSTEM,
+    Actor,
     Batch,
     CustodyEvent,
     Database,
     Deviation,
+    Disposition,
     Donation,
+    DonationStatus,
+    Investigation,
+    Notification,
     Signature,
     Site,
     User,
     add_user,
     audit,
+    get_record,
     sign,
     signatures_of,
 )
 from ..records._canonical import record_image
-from ._network import SYNTHETIC_LABEL, synthetic_network
+from ..release import (
+    ResultRow,
+    certificate,
+    decide,
+    enter_results,
+    read_release_csv,
+    review,
+    write_coa_pdf,
+)
+from ..specs import shipped_spec
+from ._lab import (
+    INTAKE_COLUMNS,
+    RELEASE_COLUMNS,
+    synthetic_characterization,
+    synthetic_release_results,
+    write_csv,
+)
+from ._network import SYNTHETIC_LABEL, PlannedDonation, PlannedSite, synthetic_network
 
 __all__ = ["DEMO_PASSWORD", "DemoSummary", "run_demo"]
 
@@ -59,6 +88,11 @@ class DemoSummary:
     custody_events: int = 0
     refused_handoffs: list[dict[str, Any]] = field(default_factory=list)
     deviations: list[dict[str, Any]] = field(default_factory=list)
+    intake: dict[str, int] = field(default_factory=dict)
+    dispositions: dict[str, int] = field(default_factory=dict)
+    investigations: list[str] = field(default_factory=list)
+    notifications: list[str] = field(default_factory=list)
+    certificates: int = 0
     signatures: int = 0
     invalid_signatures: list[str] = field(default_factory=list)
     audit_entries: int = 0
@@ -71,7 +105,12 @@ def _noop(_stage: str, _done: int, _total: int) -> None:
 
 
 def run_demo(
-    db: Database, out_dir: Path, *, seed: int = 0, progress: Progress | None = None
+    db: Database,
+    out_dir: Path,
+    *,
+    seed: int = 0,
+    donations_per_site: int = 12,
+    progress: Progress | None = None,
 ) -> DemoSummary:
     """Run the demo on an empty database and write its outputs under ``out_dir``.
 
@@ -80,17 +119,57 @@ def run_demo(
     db
         An empty database (it is migrated here).
     out_dir
-        Folder for ``summary.json`` and one JSON batch record per batch.
+        Folder for ``summary.json``, the synthetic laboratory files, one JSON batch
+        record per batch, and the certificates of analysis.
     seed
         Seed of the synthetic network.
+    donations_per_site
+        Donations collected at each of the three sites (at least 4).
     progress
         Called as ``progress(stage, done, total)`` while the demo runs.
     """
     report = progress or _noop
     out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "README.txt").write_text(
+        f"{SYNTHETIC_LABEL}\nEverything in this folder was made by `vein2vein demo`.\n"
+    )
     db.upgrade()
-    sites, plan = synthetic_network(seed=seed)
+    if donations_per_site < 4:  # the planted faults need a few donations
+        msg = "the demo needs at least 4 donations per site"
+        raise ValueError(msg)
+    sites, plan = synthetic_network(seed=seed, donations_per_site=donations_per_site)
+    cast = _register_people(db, sites)
+    dins = _register_donations(db, plan, cast, report)
+    decided = _intake(db, out_dir, plan, dins, cast, seed=seed)
+    with db.unit_of_work(cast.qc) as uow:
+        for k, d in enumerate(plan, start=1):
+            donation = uow.get(Donation, dins[d.sequence])
+            sign(uow, donation, password=DEMO_PASSWORD, meaning="reviewed")
+            report("donation records reviewed (signed)", k, len(plan))
+    made = [d for d in plan if decided[dins[d.sequence]] != DonationStatus.rejected]
+    batches = _manufacture(db, made, dins, cast, report)
+    _release(db, out_dir, batches, cast, report, seed=seed)
 
+    # A transcription error found after QC review: the correction invalidates the signature.
+    with db.unit_of_work(cast.operators[plan[0].collection_site]) as uow:
+        donation = uow.get(Donation, dins[plan[0].sequence])
+        uow.change(
+            donation,
+            volume_ml=(donation.volume_ml or 0) + 10.0,
+            reason="volume transcribed from the wrong bag label; corrected from scale print-out",
+        )
+    return _summarise(db, out_dir, report)
+
+
+@dataclass
+class _Cast:
+    operators: dict[str, Actor]
+    qc: Actor
+    qa: Actor
+    fin: dict[str, str]
+
+
+def _register_people(db: Database, sites: list[PlannedSite]) -> _Cast:
     with db.unit_of_work(SYSTEM) as uow:
         add_user(
             uow,
@@ -99,15 +178,13 @@ def run_demo(
             role="admin",
             password=DEMO_PASSWORD,
         )
-    admin = db.actor("admin")
-    with db.unit_of_work(admin) as uow:
+    with db.unit_of_work(db.actor("admin")) as uow:
         for s in sites:
             identity.register_site(uow, code=s.code, name=s.name, facility_id=s.facility_id)
         for s in sites:
-            tag = s.code[-1].lower()
             add_user(
                 uow,
-                username=f"op-{tag}",
+                username=f"op-{s.code[-1].lower()}",
                 full_name=f"Operator {s.code}",
                 role="operator",
                 password=DEMO_PASSWORD,
@@ -127,15 +204,22 @@ def run_demo(
             role="qa_reviewer",
             password=DEMO_PASSWORD,
         )
-    operators = {s.code: db.actor(f"op-{s.code[-1].lower()}") for s in sites}
-    qc = db.actor("qc")
-    fin = {s.code: s.facility_id for s in sites}
+    return _Cast(
+        operators={s.code: db.actor(f"op-{s.code[-1].lower()}") for s in sites},
+        qc=db.actor("qc"),
+        qa=db.actor("qa"),
+        fin={s.code: s.facility_id for s in sites},
+    )
 
+
+def _register_donations(
+    db: Database, plan: list[PlannedDonation], cast: _Cast, report: Progress
+) -> dict[int, str]:
     dins: dict[int, str] = {}
     for k, d in enumerate(plan, start=1):
-        with db.unit_of_work(operators[d.collection_site]) as uow:
+        with db.unit_of_work(cast.operators[d.collection_site]) as uow:
             identity.register_patient(uow, patient_code=d.patient, treating_site=d.collection_site)
-            din = identity.new_din(fin[d.collection_site], d.collected_at.year, d.sequence)
+            din = identity.new_din(cast.fin[d.collection_site], d.collected_at.year, d.sequence)
             identity.register_donation(
                 uow,
                 din=din.eye_readable,
@@ -146,19 +230,49 @@ def run_demo(
             )
             dins[d.sequence] = din.din13
         report("donations registered", k, len(plan))
+    return dins
 
-    with db.unit_of_work(qc) as uow:
-        for k, d in enumerate(plan, start=1):
-            sign(
-                uow, uow.get(Donation, dins[d.sequence]), password=DEMO_PASSWORD, meaning="reviewed"
-            )
-            report("donation records reviewed (signed)", k, len(plan))
 
+def _intake(
+    db: Database,
+    out_dir: Path,
+    plan: list[PlannedDonation],
+    dins: dict[int, str],
+    cast: _Cast,
+    *,
+    seed: int,
+) -> dict[str, DonationStatus]:
+    ordered = [dins[d.sequence] for d in plan]
+    n = len(ordered)
+    overrides = {
+        ordered[n // 8]: {"viability [%]": "72.0"},  # rejected: poor viability
+        ordered[n // 2]: {"cd3_count [10^9 cells]": "0.41"},  # rejected: too few T cells
+        ordered[3 * n // 4]: {  # accepted on the treating physician's documented request
+            "cd3_count [10^9 cells]": "0.52",
+            "accept_with_deviation": "no further apheresis possible (platelets 18e9/L); "
+            "treating physician requests manufacture",
+        },
+    }
+    rows = synthetic_characterization(ordered, seed=seed + 1, overrides=overrides)
+    path = write_csv(out_dir / "intake" / "apheresis-characterization.csv", INTAKE_COLUMNS, rows)
+    with db.unit_of_work(cast.qc) as uow:
+        outcomes = import_intake(uow, path, shipped_spec("apheresis-intake"))
+    return {o.din: o.status for o in outcomes}
+
+
+def _manufacture(
+    db: Database,
+    plan: list[PlannedDonation],
+    dins: dict[int, str],
+    cast: _Cast,
+    report: Progress,
+) -> list[tuple[str, PlannedDonation]]:
+    batches: list[tuple[str, PlannedDonation]] = []
     mismatch_at = len(plan) // 3
     excursion_at = 2 * len(plan) // 3
     for k, d in enumerate(plan, start=1):
-        op_collect = operators[d.collection_site]
-        op_make = operators[d.manufacturing_site]
+        op_collect = cast.operators[d.collection_site]
+        op_make = cast.operators[d.manufacturing_site]
         courier = f"courier {d.collection_site}->{d.manufacturing_site}"
         with db.unit_of_work(op_make) as uow:
             batch = identity.start_batch(
@@ -171,7 +285,7 @@ def run_demo(
             )
             # The batch is made where the bag is; custody starts at the collection site.
             uow.change(batch, custodian=d.collection_site, reason="material at collection site")
-            code = batch.batch_code
+            batches.append((batch.batch_code, d))
         hops = [
             (op_collect, d.collection_site, courier, d.collected_at + timedelta(hours=3)),
             (op_make, courier, d.manufacturing_site, d.collected_at + timedelta(hours=9)),
@@ -184,49 +298,97 @@ def run_demo(
                 scanned = dins[plan[k].sequence]
             if k == excursion_at and hop == 1:
                 temperature = 11.4
+            handoff = identity.Handoff(
+                from_party=giver,
+                to_party=taker,
+                occurred_at=when,
+                scanned_din=scanned,
+                scanned_patient=d.patient,
+                temperature_c=temperature,
+                condition="refrigerated",
+            )
             with db.unit_of_work(actor) as uow:
-                result = identity.log_custody(
-                    uow,
-                    batch=code,
-                    handoff=identity.Handoff(
-                        from_party=giver,
-                        to_party=taker,
-                        occurred_at=when,
-                        scanned_din=scanned,
-                        scanned_patient=d.patient,
-                        temperature_c=temperature,
-                        condition="refrigerated",
-                    ),
-                )
+                result = identity.log_custody(uow, batch=batch.batch_code, handoff=handoff)
             if not result.accepted:
                 # The operator finds the right bag and scans again.
+                retry = replace(
+                    handoff,
+                    occurred_at=when + timedelta(minutes=4),
+                    scanned_din=dins[d.sequence],
+                    temperature_c=d.transit_temperature_c,
+                )
                 with db.unit_of_work(actor) as uow:
-                    identity.log_custody(
-                        uow,
-                        batch=code,
-                        handoff=identity.Handoff(
-                            from_party=giver,
-                            to_party=taker,
-                            occurred_at=when + timedelta(minutes=4),
-                            scanned_din=dins[d.sequence],
-                            scanned_patient=d.patient,
-                            temperature_c=d.transit_temperature_c,
-                            condition="refrigerated",
-                        ),
-                    )
+                    identity.log_custody(uow, batch=batch.batch_code, handoff=retry)
         report("batches started, custody logged", k, len(plan))
+    return batches
 
-    # A transcription error found after QC review: the correction invalidates the signature.
-    corrected = dins[plan[0].sequence]
-    with db.unit_of_work(operators[plan[0].collection_site]) as uow:
-        donation = uow.get(Donation, corrected)
-        uow.change(
-            donation,
-            volume_ml=(donation.volume_ml or 0) + 10.0,
-            reason="volume transcribed from the wrong bag label; corrected from scale print-out",
-        )
 
-    return _summarise(db, out_dir, report)
+def _release(
+    db: Database,
+    out_dir: Path,
+    batches: list[tuple[str, PlannedDonation]],
+    cast: _Cast,
+    report: Progress,
+    *,
+    seed: int,
+) -> None:
+    spec = shipped_spec("anti-cd19-cart-release")
+    codes = [code for code, _ in batches]
+    oos, at_risk = codes[len(codes) // 4], codes[len(codes) // 2]
+    overrides = {oos: {"vcn": "6.3"}, at_risk: {"sterility_14d": "pending"}}
+    rows = synthetic_release_results(codes, seed=seed + 2, overrides=overrides)
+    site_of = {code: d.manufacturing_site for code, d in batches}
+    by_site: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        by_site.setdefault(site_of[row["batch"]], []).append(row)
+    rng = np.random.default_rng(seed + 3)
+    with db.unit_of_work(cast.qc) as uow:
+        for code, _ in batches:
+            uow.change(
+                uow.get(Batch, code),
+                patient_weight_kg=round(float(rng.uniform(16, 95)), 1),
+                dose_volume_ml=round(float(rng.uniform(40, 90)), 0),
+            )
+    for site, site_rows in sorted(by_site.items()):
+        path = write_csv(out_dir / "release" / f"results-{site}.csv", RELEASE_COLUMNS, site_rows)
+        with db.unit_of_work(cast.qc) as uow:
+            enter_results(uow, read_release_csv(path), spec=spec, source=str(path))
+    for k, (code, _) in enumerate(batches, start=1):
+        with db.unit_of_work(cast.qc) as uow:
+            review(uow, batch=code, spec=spec, password=DEMO_PASSWORD)
+        with db.unit_of_work(cast.qa) as uow:
+            if code == oos:
+                decide(
+                    uow,
+                    batch=code,
+                    disposition="rejected",
+                    password=DEMO_PASSWORD,
+                    justification="VCN above 5 copies/transduced cell; OOS confirmed",
+                )
+            elif code == at_risk:
+                decide(
+                    uow,
+                    batch=code,
+                    disposition="released_at_risk",
+                    password=DEMO_PASSWORD,
+                    justification="rapidly progressing disease; 14-day sterility pending, "
+                    "rapid sterility negative; treating physician informed",
+                )
+            else:
+                decide(uow, batch=code, disposition="released", password=DEMO_PASSWORD)
+        report("release: review and disposition", k, len(batches))
+    # Day 14: the compendial sterility test of the lot released at risk grows an organism.
+    late = ResultRow(
+        batch=at_risk, analyte="sterility_14d", value="growth", method="USP <71> 14-day"
+    )
+    with db.unit_of_work(cast.qc) as uow:
+        enter_results(uow, [late], spec=spec)
+    coa_dir = out_dir / "coa"
+    with db.read() as session:
+        for k, (code, _) in enumerate(batches, start=1):
+            coa = certificate(session, get_record(session, Batch, code), synthetic=True)
+            write_coa_pdf(coa, coa_dir / f"{code}.pdf")
+            report("certificates of analysis (PDF)", k, len(batches))
 
 
 def _summarise(db: Database, out_dir: Path, report: Progress) -> DemoSummary:
@@ -242,6 +404,18 @@ def _summarise(db: Database, out_dir: Path, report: Progress) -> DemoSummary:
         summary.batches = count(Batch)
         summary.custody_events = count(CustodyEvent)
         summary.signatures = count(Signature)
+        for status in session.scalars(select(Donation.status)):
+            summary.intake[str(status)] = summary.intake.get(str(status), 0) + 1
+        for d in session.scalars(select(Disposition.disposition)):
+            summary.dispositions[d] = summary.dispositions.get(d, 0) + 1
+        summary.investigations = [
+            f"{i.code}: {i.description}"
+            for i in session.scalars(select(Investigation).order_by(Investigation.id))
+        ]
+        summary.notifications = [
+            n.subject for n in session.scalars(select(Notification).order_by(Notification.id))
+        ]
+        summary.certificates = len(list((out_dir / "coa").glob("*.pdf")))
         for e in session.scalars(select(CustodyEvent).where(CustodyEvent.accepted.is_(False))):
             summary.refused_handoffs.append(
                 {"batch_id": e.batch_id, "scanned": e.scanned_din, "reason": e.refusal_reason}
