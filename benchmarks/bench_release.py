@@ -39,6 +39,7 @@ import json
 import math
 import os
 import platform
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -55,7 +56,7 @@ from typing import Any
 import argon2
 import sqlalchemy
 import yaml
-from sqlalchemy import Engine, create_engine, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text
 from sqlalchemy.engine import URL, make_url
 
 import vein2vein
@@ -336,6 +337,10 @@ class Backend:
     def info(self) -> dict[str, Any]:
         raise NotImplementedError
 
+    def lock_probe(self, db: Database) -> Callable[[], bool]:
+        """A check, from another connection, that ``db``'s audit-chain lock is held."""
+        raise NotImplementedError
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -361,6 +366,23 @@ class SQLiteBackend(Backend):
                 "synchronous": conn.exec_driver_sql("PRAGMA synchronous").scalar(),
                 "location": "file in a temporary folder",
             }
+
+    def lock_probe(self, db: Database) -> Callable[[], bool]:
+        path = str(db.url.database)
+
+        def held() -> bool:  # a writer holds the lock if BEGIN IMMEDIATE cannot start
+            con = sqlite3.connect(path, timeout=0, isolation_level=None)
+            try:
+                try:
+                    con.execute("BEGIN IMMEDIATE")
+                except sqlite3.OperationalError:
+                    return True
+                con.execute("ROLLBACK")
+                return False
+            finally:
+                con.close()
+
+        return held
 
     def close(self) -> None:
         for db in self._dbs:
@@ -399,6 +421,25 @@ class PostgresBackend(Backend):
                 "fsync": conn.exec_driver_sql("SHOW fsync").scalar(),
                 "url": self.url.render_as_string(hide_password=True),
             }
+
+    def lock_probe(self, db: Database) -> Callable[[], bool]:
+        pids: set[int] = set()
+
+        def remember(dbapi_conn: Any, _record: Any) -> None:
+            pids.add(dbapi_conn.info.backend_pid)
+
+        event.listen(db.engine, "connect", remember)
+        db.engine.dispose()  # new connections, so every server process is known
+        query = text(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+            "AND pid = ANY(:pids)"
+        )
+
+        def held() -> bool:
+            with self._admin.connect() as conn:
+                return bool(conn.execute(query, {"pids": sorted(pids)}).scalar())
+
+        return held
 
     def close(self) -> None:
         for db in self._dbs:
@@ -541,46 +582,109 @@ class StageClock:
         self.verifies[stage] += len(spent)
 
 
-def run_release(
-    backend: Backend, spec: Specification, n_batches: int, argon2_samples: int
-) -> dict[str, Any]:
-    setup_start = time.perf_counter()
-    db = backend.new_database()
-    net = make_network(db)
-    qc, qa = net.actor("qc_analyst"), net.actor("qa_reviewer")
-    codes = [make_batch(net).batch_code for _ in range(n_batches)]
-    with db.unit_of_work(qc) as uow:  # the dosing context per-kg limits need
+class Lab:
+    """A benchmark database with its network, signers and the release steps of a batch."""
+
+    def __init__(self, backend: Backend, spec: Specification, folder: Path) -> None:
+        self.db = backend.new_database()
+        self.net = make_network(self.db)
+        self.spec = spec
+        self.folder = folder
+        self.qc, self.qa = self.net.actor("qc_analyst"), self.net.actor("qa_reviewer")
+        self.exports: dict[str, Path] = {}
+
+    def new_batches(self, n: int) -> list[str]:
+        """``n`` batches (``make_batch``), with dose context and an instrument export each."""
+        codes = [make_batch(self.net).batch_code for _ in range(n)]
+        with self.db.unit_of_work(self.qc) as uow:  # the context per-kg limits need
+            for code in codes:
+                uow.change(uow.get(Batch, code), **CONTEXT)
+        self.exports.update({code: write_export(self.folder, code) for code in codes})
+        return codes
+
+    def enter(self, code: str) -> None:
+        """The instrument-import path: read the export, all rows in one unit of work."""
+        path = self.exports[code]
+        rows = read_release_csv(path)
+        with self.db.unit_of_work(self.qc) as uow:
+            outcome = enter_results(uow, rows, spec=self.spec, source=str(path))
+        if outcome.investigations or len(outcome.results) != len(RESULTS):
+            msg = f"{code}: unexpected entry outcome {outcome}"
+            raise RuntimeError(msg)
+
+    def review(self, code: str) -> None:
+        with self.db.unit_of_work(self.qc) as uow:
+            _, decision = review(uow, batch=code, spec=self.spec, password=PASSWORD)
+        if decision.outcome is not Outcome.passed:
+            msg = f"{code}: review outcome {decision.outcome}: {decision.reasons}"
+            raise RuntimeError(msg)
+
+    def decide(self, code: str) -> None:
+        with self.db.unit_of_work(self.qa) as uow:
+            decide(uow, batch=code, disposition="released", password=PASSWORD)
+
+    def released(self) -> int:
+        with self.db.read() as session:
+            query = select(func.count()).select_from(Batch).where(Batch.status == "released")
+            return int(session.scalar(query) or 0)
+
+
+def probe_lock_during_signing(backend: Backend, lab: Lab, n: int) -> dict[str, Any]:
+    """Untimed diagnostic: is the audit-chain write lock held while Argon2 runs?
+
+    Writers serialise on the chain head (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL
+    advisory lock, both held until commit). For ``n`` extra batches, each in-flow
+    verify first asks, from another connection, whether this process holds that lock.
+    """
+    held = backend.lock_probe(lab.db)
+    seen: list[bool] = []
+    original = argon2.PasswordHasher.verify
+
+    def probing_verify(hasher: argon2.PasswordHasher, hash: str, password: str) -> bool:
+        seen.append(held())
+        return original(hasher, hash, password)
+
+    codes = lab.new_batches(n)
+    argon2.PasswordHasher.verify = probing_verify  # type: ignore[method-assign]
+    try:
         for code in codes:
-            uow.change(uow.get(Batch, code), **CONTEXT)
-    signers = {"review": "qc-analyst", "decide": "qa-reviewer"}
-    argon = Argon2Timer({u: _password_hash(db, u) for u in signers.values()})
-    clock = StageClock(argon)
-    stride = max(1, n_batches // argon2_samples)
+            lab.enter(code)
+            lab.review(code)
+            lab.decide(code)
+    finally:
+        argon2.PasswordHasher.verify = original  # type: ignore[method-assign]
+    return {
+        "batches": n,
+        "verifies_checked": len(seen),
+        "verifies_while_chain_lock_held": sum(seen),
+        "meaning": (
+            "each e-signature's Argon2 verify runs inside the write transaction, after "
+            "the unit of work took the audit-chain lock, so concurrent signers queue "
+            "behind it: one lock holder at a time, ~one verify time each"
+            if seen and all(seen)
+            else "Argon2 verifies ran without the chain lock held (signers can overlap)"
+        ),
+    }
+
+
+def run_release(
+    backend: Backend, spec: Specification, n_batches: int, argon2_samples: int, n_probe: int
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="v2v-bench-exports-") as tmp:
-        exports = {code: write_export(Path(tmp), code) for code in codes}
+        setup_start = time.perf_counter()
+        lab = Lab(backend, spec, Path(tmp))
+        codes = lab.new_batches(n_batches)
+        signers = {"review": "qc-analyst", "decide": "qa-reviewer"}
+        argon = Argon2Timer({u: _password_hash(lab.db, u) for u in signers.values()})
+        clock = StageClock(argon)
+        stride = max(1, n_batches // argon2_samples)
         setup_s = time.perf_counter() - setup_start
-        entries_before = _count(db, AuditEntry)
-
-        def enter(code: str) -> None:
-            rows = read_release_csv(exports[code])
-            with db.unit_of_work(qc) as uow:
-                outcome = enter_results(uow, rows, spec=spec, source=str(exports[code]))
-            if outcome.investigations or len(outcome.results) != len(RESULTS):
-                msg = f"{code}: unexpected entry outcome {outcome}"
-                raise RuntimeError(msg)
-
-        def review_batch(code: str) -> None:
-            with db.unit_of_work(qc) as uow:
-                _, decision = review(uow, batch=code, spec=spec, password=PASSWORD)
-            if decision.outcome is not Outcome.passed:
-                msg = f"{code}: review outcome {decision.outcome}: {decision.reasons}"
-                raise RuntimeError(msg)
-
-        def decide_batch(code: str) -> None:
-            with db.unit_of_work(qa) as uow:
-                decide(uow, batch=code, disposition="released", password=PASSWORD)
-
-        steps = {"enter": enter, "review": review_batch, "decide": decide_batch}
+        entries_before = _count(lab.db, AuditEntry)
+        steps: dict[str, Callable[[str], None]] = {
+            "enter": lab.enter,
+            "review": lab.review,
+            "decide": lab.decide,
+        }
         # Stage by stage, as a lab works: all exports imported, then reviewed, then decided.
         with argon.watching():
             for stage in STAGES:
@@ -589,16 +693,17 @@ def run_release(
                     clock.run(stage, lambda step=steps[stage], code=code: step(code))
                     if stage in signers and k % stride == stride // 2:
                         argon.sample(signers[stage])
-    with db.read() as session:
-        released = session.scalar(
-            select(func.count()).select_from(Batch).where(Batch.status == "released")
-        )
-    if released != n_batches:
-        msg = f"{released} of {n_batches} batches released"
-        raise RuntimeError(msg)
-    return summarize(
-        db, backend, clock, setup_s, n_batches, _count(db, AuditEntry) - entries_before
-    )
+        entries = _count(lab.db, AuditEntry) - entries_before
+        if lab.released() != n_batches:
+            msg = f"{lab.released()} of {n_batches} batches released"
+            raise RuntimeError(msg)
+        probe = None
+        if n_probe:
+            _log(f"{backend.name}: lock probe on {n_probe} more batches (untimed)")
+            probe = probe_lock_during_signing(backend, lab, n_probe)
+        result = summarize(lab.db, backend, clock, setup_s, n_batches, entries)
+        result["lock_probe"] = probe
+        return result
 
 
 def _share(n: int, wall: float, argon2_s: float, bare_s: float) -> dict[str, Any]:
@@ -695,12 +800,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--chunk", type=int, default=100, help="evaluations per interleaved engine/reference chunk"
     )
-    parser.add_argument("--batches", type=int, default=40, help="batches released per backend")
+    parser.add_argument("--batches", type=int, default=60, help="batches released per backend")
     parser.add_argument(
         "--argon2-samples",
         type=int,
         default=10,
         help="bare Argon2 verifies timed per signing stage (spread over the batches)",
+    )
+    parser.add_argument(
+        "--lock-probe-batches",
+        type=int,
+        default=2,
+        help="extra, untimed batches that check whether Argon2 runs under the chain lock",
     )
     parser.add_argument(
         "--extrapolate", type=int, default=5000, help="batches to extrapolate the time for"
@@ -719,6 +830,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.evaluations, args.chunk, args.batches, args.argon2_samples) < 1:
         parser.error("--evaluations, --chunk, --batches and --argon2-samples must be positive")
+    if args.lock_probe_batches < 0:
+        parser.error("--lock-probe-batches must not be negative")
 
     started = datetime.now(UTC)
     t0 = time.perf_counter()
@@ -765,7 +878,9 @@ def main(argv: list[str] | None = None) -> int:
         for make in backends:
             with open_backend(make()) as backend:
                 _log(f"{backend.name}: setting up {args.batches} batches (untimed)")
-                result = run_release(backend, spec, args.batches, args.argon2_samples)
+                result = run_release(
+                    backend, spec, args.batches, args.argon2_samples, args.lock_probe_batches
+                )
             result["extrapolated"] = extrapolate(result, args.extrapolate)
             release[backend.name] = result
             _log(f"{backend.name}: {json.dumps(result['end_to_end'])}")

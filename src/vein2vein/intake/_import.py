@@ -13,6 +13,7 @@ The whole file is one unit of work: any bad row stores nothing.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import re
 from dataclasses import dataclass
@@ -52,7 +53,7 @@ class Characterization:
     din: str
     results: tuple[Result, ...]
     accept_with_deviation: str | None
-    line: int
+    line: int  # the line of a CSV file, the item number of a JSON list
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,26 +67,41 @@ class IntakeOutcome:
     deviation: str | None
 
 
+def _where(n: int, *, is_json: bool) -> str:
+    return f"item {n}" if is_json else f"line {n}"
+
+
 def _columns(
-    header: list[str], spec: Specification, source: str
+    rows: list[tuple[int, dict[str, Any]]], spec: Specification, source: str, *, is_json: bool
 ) -> dict[str, tuple[str, str | None]]:
     analytes = {i.analyte for i in spec.items}
     columns: dict[str, tuple[str, str | None]] = {}
-    for raw in header:
-        if raw.strip().lower() in _RESERVED:
-            continue
-        m = _HEADER.match(raw)
-        analyte = m.group("analyte").strip() if m else raw
-        if analyte not in analytes:
-            msg = (
-                f"column {raw!r} is not a test of {spec.id}; one of: {', '.join(sorted(analytes))}"
-            )
-            raise InvalidInputError(msg, file=source, field=raw)
-        columns[raw] = (analyte, m.group("unit").strip() if m and m.group("unit") else None)
+    for n, row in rows:
+        for raw in row:
+            if raw in _RESERVED or raw in columns:
+                continue
+            m = _HEADER.match(raw)
+            analyte = m.group("analyte").strip() if m else raw
+            if analyte not in analytes:
+                # CSV: the header (line 1) names the column; JSON: the first item that has it.
+                where = _where(n, is_json=True) if is_json else "line 1"
+                msg = (
+                    f"{where}: column {raw!r} is not a test of {spec.id}; "
+                    f"one of: {', '.join(sorted(analytes))}"
+                )
+                raise InvalidInputError(msg, file=source, field=raw)
+            columns[raw] = (analyte, m.group("unit").strip() if m and m.group("unit") else None)
     return columns
 
 
-def _rows_from_file(path: Path) -> list[dict[str, Any]]:
+def _key(raw: str) -> str:
+    # Reserved columns are matched without regard to case or surrounding blanks.
+    key = raw.strip()
+    return key.lower() if key.lower() in _RESERVED else key
+
+
+def _rows_from_file(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """The file's rows, each with its line (CSV) or item number (JSON)."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -100,9 +116,25 @@ def _rows_from_file(path: Path) -> list[dict[str, Any]]:
         if not isinstance(data, list) or not all(isinstance(d, dict) for d in data):
             msg = "expected a JSON list of objects, one per donation"
             raise InvalidInputError(msg, file=str(path))
-        return [{str(k): v for k, v in d.items()} for d in data]
-    reader = csv.DictReader(text.splitlines())
-    return [{k.strip(): v for k, v in r.items() if k is not None} for r in reader]
+        return [(n, {_key(str(k)): v for k, v in d.items()}) for n, d in enumerate(data, start=1)]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        header = [_key(h) for h in next(reader, [])]
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue  # a blank line
+            if len(cells) > len(header):
+                msg = (
+                    f"line {reader.line_num}: {len(cells)} fields, but the header has "
+                    f"{len(header)} (is a comma missing its quotes?)"
+                )
+                raise InvalidInputError(msg, file=str(path))
+            rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
+    except csv.Error as exc:
+        msg = f"line {reader.line_num}: not a readable CSV file: {exc}"
+        raise InvalidInputError(msg, file=str(path)) from None
+    return rows
 
 
 def read_characterizations(path: str | Path, spec: Specification) -> list[Characterization]:
@@ -117,15 +149,16 @@ def read_characterizations(path: str | Path, spec: Specification) -> list[Charac
         msg = "no donations in the file"
         raise InvalidInputError(msg, file=source)
     is_json = path.suffix.lower() == ".json"
-    header = list(dict.fromkeys(k for r in rows for k in r))
+    header = list(dict.fromkeys(k for _, r in rows for k in r))
     if "din" not in header:
-        msg = f"no 'din' column; found: {', '.join(header)}"
+        where = _where(1, is_json=is_json)
+        msg = f"{where}: no 'din' column; found: {', '.join(header)}"
         raise InvalidInputError(msg, file=source, field="din")
-    columns = _columns(header, spec, source)
+    columns = _columns(rows, spec, source, is_json=is_json)
     out: list[Characterization] = []
     seen: set[str] = set()
-    for n, row in enumerate(rows, start=1 if is_json else 2):
-        where = f"item {n}" if is_json else f"line {n}"
+    for n, row in rows:
+        where = _where(n, is_json=is_json)
         try:
             din = parse_din(str(row.get("din") or "")).din13
         except IdentityError as exc:
@@ -194,8 +227,9 @@ def import_intake(uow: UnitOfWork, path: str | Path, spec: Specification) -> lis
     known = set(
         uow.session.scalars(select(Donation.din).where(Donation.din.in_([i.din for i in items])))
     )
+    is_json = Path(path).suffix.lower() == ".json"
     for item in items:
         if item.din not in known:
-            msg = f"line {item.line}: DIN {item.din} is not registered"
+            msg = f"{_where(item.line, is_json=is_json)}: DIN {item.din} is not registered"
             raise InvalidInputError(msg, file=str(path), field="din")
     return [decide_intake(uow, item, spec) for item in items]
