@@ -82,7 +82,7 @@ def write_json(path: Path, rows: list[Mapping[str, str]]) -> Path:
 
     def value(text: str) -> Any:
         try:
-            return float(text)
+            return json.loads(text)  # 72 -> 72, 0.45 -> 0.45
         except ValueError:
             return text
 
@@ -106,7 +106,7 @@ def snapshot(net: Network) -> dict[str, Any]:
             "evaluations": count(Evaluation),
             "deviations": count(Deviation),
             "audit_entries": count(AuditEntry),
-            "statuses": dict(s.execute(select(Donation.din, Donation.status)).tuples().all()),
+            "statuses": dict(s.execute(select(Donation.din, Donation.status)).all()),
         }
 
 
@@ -205,8 +205,8 @@ def test_each_donation_is_decided_recorded_and_audited(
 
     # A rejected donation cannot start a batch; accepted ones can.
     with (
-        network.db.unit_of_work(network.actor("operator")) as uow,
         pytest.raises(RecordConflictError, match="rejected at intake"),
+        network.db.unit_of_work(network.actor("operator")) as uow,
     ):
         start_batch(uow, din=bad, site="HUB-A", product="anti-CD19 CAR-T", started_at=STARTED)
     with network.db.unit_of_work(network.actor("operator")) as uow:
@@ -297,7 +297,12 @@ MALFORMED = {
     "duplicate DIN": (_duplicate, InvalidInputError, "din", "line 3: DIN {0} appears twice"),
     "unregistered DIN": (_unregistered, InvalidInputError, "din", "line 3: DIN "),
     "invalid JSON": (_invalid_json, InvalidInputError, None, "line 3: not valid JSON"),
-    "too many fields": (_too_many_fields, InvalidInputError, None, "line 3: 17 fields"),
+    "too many fields": (
+        _too_many_fields,
+        InvalidInputError,
+        None,
+        "line 3: 16 fields, but the header has 15",
+    ),
     "already decided": (_already_decided, RecordConflictError, None, "already decided"),
 }
 

@@ -98,3 +98,28 @@ def test_signature_rows_themselves_cannot_be_edited_without_reason(network: Netw
         network.db.unit_of_work(network.actor("admin")) as uow,
     ):
         uow.change(uow.session.get(Signature, sig.id), printed_name="Someone Else")
+
+
+def test_reauthentication_outside_the_transaction(network: Network) -> None:
+    from datetime import timedelta
+
+    from vein2vein.records import reauthenticate
+    from vein2vein.records.signatures import Reauthentication
+
+    donation = make_donation(network)
+    qc = network.actor("qc_analyst")
+    with pytest.raises(SignatureError, match="does not match"):
+        reauthenticate(network.db, qc, "wrong password")
+    proof = reauthenticate(network.db, qc, PASSWORD)
+    with network.db.unit_of_work(qc) as uow:
+        sig = sign(uow, uow.get(Donation, donation.din), password=proof, meaning="reviewed")
+    assert sig.user_id == qc.user_id
+    # Someone else's proof, or an expired one, does not sign.
+    with (
+        pytest.raises(SignatureError, match="not"),
+        network.db.unit_of_work(network.actor("qa_reviewer")) as uow,
+    ):
+        sign(uow, uow.get(Donation, donation.din), password=proof, meaning="approved")
+    stale = Reauthentication(proof.user_id, proof.username, proof.at - timedelta(minutes=6))
+    with pytest.raises(SignatureError, match="expired"), network.db.unit_of_work(qc) as uow:
+        sign(uow, uow.get(Donation, donation.din), password=stale, meaning="reviewed")

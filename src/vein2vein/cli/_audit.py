@@ -10,7 +10,16 @@ from rich.table import Table
 
 from ..errors import InvalidInputError
 from ..identity import parse_din
-from ..records import AUDITED_MODELS, Audited, Donation, audit, get_record, sign, signatures_of
+from ..records import (
+    AUDITED_MODELS,
+    Audited,
+    Donation,
+    audit,
+    get_record,
+    reauthenticate,
+    sign,
+    signatures_of,
+)
 from ..records._canonical import record_image
 from ._common import acting, console, database, emit_json, read_password
 
@@ -149,10 +158,10 @@ def sign_command(
     model, key = resolve_kind(record)
     db = database()
     actor = acting(db)
-    password = read_password(stdin=password_stdin)
+    proof = reauthenticate(db, actor, read_password(stdin=password_stdin))
     with db.unit_of_work(actor) as uow:
         obj = uow.get(model, key)
-        signature = sign(uow, obj, password=password, meaning=meaning)
+        signature = sign(uow, obj, password=proof, meaning=meaning)
         manifestation = signatures_of(uow.session, obj)[-1].manifestation
     console.print(
         escape(f"signed {record} (signature {signature.id}): {manifestation}"), highlight=False

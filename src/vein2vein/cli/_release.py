@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InvalidInputError
+from ..records import reauthenticate
 from ._common import acting, console, database, emit_json, read_password
 
 intake_app = typer.Typer(help="Apheresis starting-material acceptance.")
@@ -193,9 +194,9 @@ def release_review(
     db = database()
     specification = load_spec_arg(spec)
     actor = acting(db)
-    password = read_password(stdin=password_stdin)
+    proof = reauthenticate(db, actor, read_password(stdin=password_stdin))
     with db.unit_of_work(actor) as uow:
-        evaluation, _ = review(uow, batch=batch, spec=specification, password=password)
+        evaluation, _ = review(uow, batch=batch, spec=specification, password=proof)
         items, outcome, reasons = evaluation.items, evaluation.outcome, evaluation.reasons
     if as_json:
         emit_json(
@@ -232,13 +233,13 @@ def release_decide(
 
     db = database()
     actor = acting(db)
-    password = read_password(stdin=password_stdin)
+    proof = reauthenticate(db, actor, read_password(stdin=password_stdin))
     with db.unit_of_work(actor) as uow:
         record = decide(
             uow,
             batch=batch,
             disposition=disposition.replace("-", "_"),
-            password=password,
+            password=proof,
             justification=justification,
         )
         payload = {"batch": batch, "disposition": record.disposition, "id": record.id}

@@ -19,6 +19,7 @@ from ._schema import (
     Base,
     Batch,
     BatchStatus,
+    ControlLimitSet,
     CustodyEvent,
     Deviation,
     DeviationStatus,
@@ -26,10 +27,13 @@ from ._schema import (
     Donation,
     DonationStatus,
     Evaluation,
+    Ingest,
     Investigation,
     Notification,
     Patient,
+    ProcessParameter,
     ProcessStep,
+    Reading,
     Role,
     Sample,
     Signature,
@@ -37,8 +41,8 @@ from ._schema import (
     Site,
     User,
 )
-from .deviations import open_deviation
-from .signatures import SignatureStatus, sign, signatures_of
+from .deviations import acknowledge_deviation, close_deviation, open_deviation
+from .signatures import Reauthentication, SignatureStatus, reauthenticate, sign, signatures_of
 from .users import add_user, check_password, require
 
 __all__ = [
@@ -51,6 +55,7 @@ __all__ = [
     "Base",
     "Batch",
     "BatchStatus",
+    "ControlLimitSet",
     "CustodyEvent",
     "Database",
     "Deviation",
@@ -59,10 +64,14 @@ __all__ = [
     "Donation",
     "DonationStatus",
     "Evaluation",
+    "Ingest",
     "Investigation",
     "Notification",
     "Patient",
+    "ProcessParameter",
     "ProcessStep",
+    "Reading",
+    "Reauthentication",
     "Role",
     "Sample",
     "Signature",
@@ -71,13 +80,16 @@ __all__ = [
     "Site",
     "UnitOfWork",
     "User",
+    "acknowledge_deviation",
     "add_user",
     "audit",
     "canonical_json",
     "check_password",
+    "close_deviation",
     "content_hash",
     "get_record",
     "open_deviation",
+    "reauthenticate",
     "record_image",
     "require",
     "sign",

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Enum,
@@ -36,6 +37,7 @@ __all__ = [
     "Base",
     "Batch",
     "BatchStatus",
+    "ControlLimitSet",
     "CustodyEvent",
     "Deviation",
     "DeviationStatus",
@@ -43,10 +45,13 @@ __all__ = [
     "Donation",
     "DonationStatus",
     "Evaluation",
+    "Ingest",
     "Investigation",
     "Notification",
     "Patient",
+    "ProcessParameter",
     "ProcessStep",
+    "Reading",
     "Role",
     "Sample",
     "Signature",
@@ -330,6 +335,14 @@ class Deviation(Audited, Base):
     )
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    # Where a monitoring signal came from: the rule, the parameter, the data window.
+    source: Mapped[str | None] = mapped_column(String(100), default=None)
+    parameter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("process_parameters.id"), default=None
+    )
+    window_start: Mapped[datetime | None] = mapped_column(default=None)
+    window_end: Mapped[datetime | None] = mapped_column(default=None)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
 
 
 class Evaluation(Audited, Base):
@@ -409,6 +422,83 @@ class Notification(Audited, Base):
     acknowledged_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+class ProcessParameter(Audited, Base):
+    """A monitored process parameter, with its unit and the process step it belongs to."""
+
+    __tablename__ = "process_parameters"
+    __record_kind__ = "process_parameter"
+    __natural_key__ = "name"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    unit: Mapped[str] = mapped_column(String(32))
+    step: Mapped[str] = mapped_column(String(64))
+    description: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Ingest(Audited, Base):
+    """One ingested file of readings: its provenance is audited, its rows are append-only."""
+
+    __tablename__ = "ingests"
+    __record_kind__ = "ingest"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    sha256: Mapped[str] = mapped_column(String(64))
+    n_readings: Mapped[int] = mapped_column(Integer)
+    n_batches: Mapped[int] = mapped_column(Integer)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime]
+    ingested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Reading(Base):
+    """One sensor or in-process reading.
+
+    Append-only (database triggers) and not audited row by row: its :class:`Ingest`
+    carries the provenance and the file's SHA-256.
+    """
+
+    __tablename__ = "readings"
+    __table_args__ = (
+        UniqueConstraint("batch_id", "parameter_id", "measured_at"),
+        Index("ix_readings_parameter_time", "parameter_id", "measured_at"),
+    )
+
+    # BIGINT on PostgreSQL (millions of readings); SQLite needs INTEGER for its rowid.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"))
+    parameter_id: Mapped[int] = mapped_column(ForeignKey("process_parameters.id"))
+    measured_at: Mapped[datetime]
+    value: Mapped[float] = mapped_column(Float)
+    ingest_id: Mapped[int] = mapped_column(ForeignKey("ingests.id"))
+
+
+class ControlLimitSet(Audited, Base):
+    """Phase I control limits of a parameter, versioned, with who set them from what."""
+
+    __tablename__ = "control_limit_sets"
+    __record_kind__ = "control_limits"
+    __table_args__ = (UniqueConstraint("parameter_id", "site_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parameter_id: Mapped[int] = mapped_column(ForeignKey("process_parameters.id"))
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), default=None)
+    version: Mapped[int] = mapped_column(Integer)
+    chart: Mapped[str] = mapped_column(String(16))
+    center: Mapped[float] = mapped_column(Float)
+    lcl: Mapped[float] = mapped_column(Float)
+    ucl: Mapped[float] = mapped_column(Float)
+    sigma: Mapped[float] = mapped_column(Float)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    baseline_batches: Mapped[list[str]] = mapped_column(JSON)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    set_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Signature(Audited, Base):
     """An electronic signature: who, when, what it means, and the hash of what was signed."""
 
@@ -467,5 +557,8 @@ AUDITED_MODELS: tuple[type[Audited], ...] = (
     Disposition,
     Investigation,
     Notification,
+    ProcessParameter,
+    Ingest,
+    ControlLimitSet,
     Signature,
 )

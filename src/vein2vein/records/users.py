@@ -38,6 +38,11 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "result.enter": frozenset({Role.operator, Role.qc_analyst}),
     "result.review": frozenset({Role.qc_analyst, Role.qa_reviewer}),
     "lot.disposition": frozenset({Role.qa_reviewer}),
+    "process.configure": frozenset({Role.admin, Role.qa_reviewer}),
+    "process.ingest": frozenset({Role.operator, Role.qc_analyst}),
+    "process.limits": frozenset({Role.qa_reviewer}),
+    "process.monitor": frozenset({Role.operator, Role.qc_analyst, Role.qa_reviewer}),
+    "deviation.close": frozenset({Role.qa_reviewer}),
     "record.sign": frozenset(
         {Role.operator, Role.qc_analyst, Role.qa_reviewer, Role.clinician, Role.admin}
     ),

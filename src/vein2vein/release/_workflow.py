@@ -30,6 +30,7 @@ from ..records import (
     Investigation,
     Notification,
     Patient,
+    Reauthentication,
     Signature,
     UnitOfWork,
     open_deviation,
@@ -180,7 +181,7 @@ def latest_evaluation(session: Session, batch: Batch) -> Evaluation | None:
 
 
 def review(
-    uow: UnitOfWork, *, batch: str, spec: Specification, password: str
+    uow: UnitOfWork, *, batch: str, spec: Specification, password: str | Reauthentication
 ) -> tuple[Evaluation, Decision]:
     """Evaluate the batch's current results against ``spec``, record and e-sign the review.
 
@@ -245,7 +246,7 @@ def decide(
     *,
     batch: str,
     disposition: str,
-    password: str,
+    password: str | Reauthentication,
     justification: str | None = None,
 ) -> Disposition:
     """Decide the lot as a QA reviewer, after the guards agree; e-signed (re-authentication).

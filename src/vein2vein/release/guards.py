@@ -149,10 +149,17 @@ def guard_release_at_risk(facts: ReleaseFacts, *, justification: str | None) -> 
 
 
 def guard_reject(facts: ReleaseFacts, *, justification: str | None) -> Decision:
-    """Rejection is always possible from quarantine, with a reason, by a second person."""
+    """Reject a lot in quarantine, or recall one released at risk; a reason is required.
+
+    Recall covers a lot released at risk whose final sterility then grows. As every
+    disposition, it is made by someone who neither entered nor reviewed the results.
+    """
     reasons = []
-    if facts.batch_status not in _DECIDABLE:
-        reasons.append(f"the batch is {facts.batch_status}; only a batch in quarantine is decided")
+    if facts.batch_status not in (*_DECIDABLE, "released_at_risk"):
+        reasons.append(
+            f"the batch is {facts.batch_status}; only a batch in quarantine or released "
+            "at risk can be rejected"
+        )
     if not (justification and justification.strip()):
         reasons.append("a rejection needs a reason")
     decision = Decision.refuse(*reasons) if reasons else Decision.allow("rejected")

@@ -43,10 +43,13 @@ from ..records import (
     add_user,
     audit,
     get_record,
+    reauthenticate,
     sign,
     signatures_of,
 )
 from ..records._canonical import record_image
+from ..records._types import utcnow
+from ..records.signatures import REAUTHENTICATION_VALID_FOR, Reauthentication
 from ..release import (
     ResultRow,
     certificate,
@@ -141,10 +144,11 @@ def run_demo(
     cast = _register_people(db, sites)
     dins = _register_donations(db, plan, cast, report)
     decided = _intake(db, out_dir, plan, dins, cast, seed=seed)
+    proof = reauthenticate(db, cast.qc, DEMO_PASSWORD)
     with db.unit_of_work(cast.qc) as uow:
         for k, d in enumerate(plan, start=1):
             donation = uow.get(Donation, dins[d.sequence])
-            sign(uow, donation, password=DEMO_PASSWORD, meaning="reviewed")
+            sign(uow, donation, password=proof, meaning="reviewed")
             report("donation records reviewed (signed)", k, len(plan))
     made = [d for d in plan if decided[dins[d.sequence]] != DonationStatus.rejected]
     batches = _manufacture(db, made, dins, cast, report)
@@ -353,16 +357,17 @@ def _release(
         path = write_csv(out_dir / "release" / f"results-{site}.csv", RELEASE_COLUMNS, site_rows)
         with db.unit_of_work(cast.qc) as uow:
             enter_results(uow, read_release_csv(path), spec=spec, source=str(path))
+    proofs = _Proofs(db)
     for k, (code, _) in enumerate(batches, start=1):
         with db.unit_of_work(cast.qc) as uow:
-            review(uow, batch=code, spec=spec, password=DEMO_PASSWORD)
+            review(uow, batch=code, spec=spec, password=proofs.of(cast.qc))
         with db.unit_of_work(cast.qa) as uow:
             if code == oos:
                 decide(
                     uow,
                     batch=code,
                     disposition="rejected",
-                    password=DEMO_PASSWORD,
+                    password=proofs.of(cast.qa),
                     justification="VCN above 5 copies/transduced cell; OOS confirmed",
                 )
             elif code == at_risk:
@@ -370,25 +375,53 @@ def _release(
                     uow,
                     batch=code,
                     disposition="released_at_risk",
-                    password=DEMO_PASSWORD,
+                    password=proofs.of(cast.qa),
                     justification="rapidly progressing disease; 14-day sterility pending, "
                     "rapid sterility negative; treating physician informed",
                 )
             else:
-                decide(uow, batch=code, disposition="released", password=DEMO_PASSWORD)
+                decide(uow, batch=code, disposition="released", password=proofs.of(cast.qa))
         report("release: review and disposition", k, len(batches))
-    # Day 14: the compendial sterility test of the lot released at risk grows an organism.
+    # Day 14: the compendial sterility test of the lot released at risk grows an organism:
+    # OOS investigation, critical deviation, treating site notified; QC reviews the final
+    # results and QA recalls the lot.
     late = ResultRow(
         batch=at_risk, analyte="sterility_14d", value="growth", method="USP <71> 14-day"
     )
     with db.unit_of_work(cast.qc) as uow:
         enter_results(uow, [late], spec=spec)
+    with db.unit_of_work(cast.qc) as uow:
+        review(uow, batch=at_risk, spec=spec, password=proofs.of(cast.qc))
+    with db.unit_of_work(cast.qa) as uow:
+        decide(
+            uow,
+            batch=at_risk,
+            disposition="rejected",
+            password=proofs.of(cast.qa),
+            justification="recall: 14-day sterility positive after release at risk; "
+            "treating site notified (see deviation)",
+        )
     coa_dir = out_dir / "coa"
     with db.read() as session:
         for k, (code, _) in enumerate(batches, start=1):
             coa = certificate(session, get_record(session, Batch, code), synthetic=True)
             write_coa_pdf(coa, coa_dir / f"{code}.pdf")
             report("certificates of analysis (PDF)", k, len(batches))
+
+
+class _Proofs:
+    """Each demo user re-authenticates once per five minutes (one signing session)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._proofs: dict[str, Reauthentication] = {}
+
+    def of(self, actor: Actor) -> Reauthentication:
+        proof = self._proofs.get(actor.username)
+        if proof is None or utcnow() - proof.at > REAUTHENTICATION_VALID_FOR / 2:
+            proof = reauthenticate(self._db, actor, DEMO_PASSWORD)
+            self._proofs[actor.username] = proof
+        return proof
 
 
 def _summarise(db: Database, out_dir: Path, report: Progress) -> DemoSummary:

@@ -34,6 +34,18 @@ def main(path: Path) -> None:
                 condition="refrigerated",
             ),
         )
+        # A refused hand-off: its deviation is referenced by the custody event, which
+        # migrations that rebuild the deviations table must survive.
+        log_custody(
+            uow,
+            batch=b.batch_code,
+            handoff=Handoff(
+                from_party="courier",
+                to_party="HUB-B",
+                occurred_at=b.started_at + timedelta(hours=2),
+                scanned_din="W000026999999",
+            ),
+        )
     db.dispose()  # the last connection to close checkpoints the WAL into the file
 
 

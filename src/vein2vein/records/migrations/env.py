@@ -11,6 +11,12 @@ target_metadata = Base.metadata
 def run_migrations_online() -> None:
     engine = config.attributes["engine"]
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite rebuilds a table to alter it; with foreign keys on, dropping the old
+            # copy fails while other rows point at it. The documented procedure: keys off
+            # outside any transaction, migrate, check every key, keys back on.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -19,7 +25,14 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    msg = f"migration left broken foreign keys: {broken[:5]}"
+                    raise RuntimeError(msg)
         connection.commit()
+        if sqlite:
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
 
 
 if context.is_offline_mode():
