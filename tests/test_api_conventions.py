@@ -16,6 +16,11 @@ PUBLIC_PACKAGES = [
     "vein2vein.records",
     "vein2vein.specs",
     "vein2vein.simulate",
+    "vein2vein.intake",
+    "vein2vein.release",
+    "vein2vein.process",
+    "vein2vein.comparability",
+    "vein2vein.clinical",
     "vein2vein.testing",
 ]
 

@@ -84,17 +84,57 @@ def test_demo_refuses_exactly_one_hand_off(demo: DemoRun) -> None:
     assert refused["scanned"] in refused["reason"]
 
 
-def test_demo_opens_its_four_deviations(demo: DemoRun) -> None:
-    assert [(d["category"], d["severity"]) for d in demo.summary.deviations] == [
+def test_demo_opens_its_deviations(demo: DemoRun) -> None:
+    deviations = demo.summary.deviations
+    assert [d["code"] for d in deviations] == [
+        f"DEV-{i:06d}" for i in range(1, len(deviations) + 1)
+    ]
+    others = [d for d in deviations if d["category"] != "process_signal"]
+    assert [(d["category"], d["severity"]) for d in others] == [
         ("starting_material", "major"),
         ("chain_of_identity", "critical"),
         ("temperature_excursion", "major"),
         ("post_release_oos", "critical"),
     ]
-    assert [d["code"] for d in demo.summary.deviations] == [f"DEV-00000{i}" for i in (1, 2, 3, 4)]
-    assert "justification" in demo.summary.deviations[0]["description"]
-    assert "11.4 °C is outside the refrigerated range" in demo.summary.deviations[2]["description"]
-    assert "released at risk" in demo.summary.deviations[3]["description"]
+    assert "justification" in others[0]["description"]
+    assert "11.4 °C is outside the refrigerated range" in others[2]["description"]
+    assert "released at risk" in others[3]["description"]
+
+
+def test_demo_process_monitoring_catches_every_injected_fault(demo: DemoRun) -> None:
+    process = demo.summary.process
+    assert process["label"] == SYNTHETIC_LABEL
+    assert process["readings"] > 50_000
+    watched = {"ph_drift": "ph", "do_excursion": "dissolved_oxygen", "temp_step": "temperature"}
+    flagged = {(d["batch"], d["parameter"]) for d in process["spc_deviations"]}
+    for batch, fault in process["faults_injected"].items():
+        assert (batch, watched[fault]) in flagged, (batch, fault)
+    # Limits sized for a 1 % false-alarm chance per clean batch: few false alarms.
+    false_alarms = {b for b, _ in flagged} - set(process["faults_injected"])
+    assert len(false_alarms) <= 3
+    alarms = {a["batch"]: a["top_contributors"] for a in process["mspc"]["alarms"]}
+    assert set(alarms) == set(process["faults_injected"])
+    for batch, fault in process["faults_injected"].items():
+        assert alarms[batch][0].startswith(watched[fault])
+    charts = sorted(p.name for p in (demo.out / "process" / "charts").glob("*.png"))
+    assert len(charts) == 2 * len(process["faults_injected"])
+
+
+def test_demo_compares_two_hubs(demo: DemoRun) -> None:
+    comparability = demo.summary.comparability
+    report = Path(comparability["report"])
+    assert report.is_file()
+    html = report.read_text()
+    assert set(comparability["conclusions"]) == {
+        "viability",
+        "car_expression",
+        "vcn",
+        "ifng_release",
+        "car_t_dose",
+    }
+    for sentence in comparability["conclusions"].values():
+        assert "HUB-B" in sentence and "HUB-A" in sentence
+    assert "<img" in html and SYNTHETIC_LABEL in html
 
 
 def test_demo_release_outcomes(demo: DemoRun) -> None:

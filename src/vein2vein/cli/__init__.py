@@ -26,7 +26,18 @@ from ..errors import (
     TransitionRefusedError,
     Vein2veinError,
 )
-from . import _admin, _audit, _demo, _identity, _release, _specs
+from . import (
+    _admin,
+    _audit,
+    _clinical,
+    _comparability,
+    _demo,
+    _identity,
+    _monitoring,
+    _process,
+    _release,
+    _specs,
+)
 from ._common import STATE, err_console
 
 __all__ = ["app", "exit_code_for", "main", "run"]
@@ -57,6 +68,10 @@ _admin.register(app)
 _identity.register(app)
 _specs.register(app)
 _release.register(app)
+_process.register(app)
+_monitoring.register(app, _process.process_app)
+_comparability.register(app)
+_clinical.register(app)
 _audit.register(app)
 _demo.register(app)
 

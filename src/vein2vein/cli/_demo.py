@@ -28,7 +28,7 @@ def _clear_previous_run(out: Path, *, database_file: bool) -> None:
     if out.exists() and not out.is_dir():
         msg = f"--out {out} is a file; the demo needs a folder"
         raise RecordConflictError(msg)
-    for folder in ("batch-records", "intake", "release", "coa"):
+    for folder in ("batch-records", "intake", "release", "coa", "process", "comparability"):
         shutil.rmtree(out / folder, ignore_errors=True)
     names = ["summary.json", "README.txt"]
     if database_file:
@@ -99,6 +99,9 @@ def demo(
             ("custody hand-offs logged", summary.custody_events),
             ("hand-offs refused", len(summary.refused_handoffs)),
             ("deviations opened", len(summary.deviations)),
+            ("sensor readings ingested", summary.process.get("readings", 0)),
+            ("SPC signals -> deviations", len(summary.process.get("spc_deviations", []))),
+            ("batch MSPC alarms", len(summary.process.get("mspc", {}).get("alarms", []))),
             ("lot dispositions", _counts(summary.dispositions)),
             ("OOS investigations", len(summary.investigations)),
             ("treating sites notified", len(summary.notifications)),
@@ -118,6 +121,14 @@ def demo(
             console.print(
                 escape(f"{d['code']} [{d['severity']}] {d['description']}"), highlight=False
             )
+        for a in summary.process.get("mspc", {}).get("alarms", []):
+            console.print(
+                escape(f"MSPC alarm {a['batch']}: " + "; ".join(a["top_contributors"])),
+                style="yellow",
+                highlight=False,
+            )
+        for cqa, sentence in summary.comparability.get("conclusions", {}).items():
+            console.print(escape(f"comparability {cqa}: {sentence}"), highlight=False)
         for i in summary.investigations:
             console.print(f"[yellow]investigation[/] {escape(i)}", highlight=False)
         for n in summary.notifications:
@@ -126,7 +137,8 @@ def demo(
             console.print(f"[red]invalid signature[/] {escape(s)}", highlight=False)
         console.print(
             escape(
-                f"outputs in {out}/: summary.json, intake/, release/, coa/ (PDF), batch-records/"
+                f"outputs in {out}/: summary.json, intake/, process/ (readings, charts), "
+                "release/, coa/ (PDF), comparability/ (HTML report), batch-records/"
             ),
             highlight=False,
         )

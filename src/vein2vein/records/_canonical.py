@@ -84,7 +84,11 @@ def content_hash(obj: object) -> str:
     """SHA-256 over the canonical JSON of a record's image: what a signature covers.
 
     Empty (``None``) fields are left out, so a later migration that adds a nullable
-    column does not invalidate signatures made before it.
+    column does not invalidate signatures made before it. Fields a model lists in
+    ``__unsigned__`` (a workflow status that later steps move on, such as a deviation
+    going from acknowledged to closed) are not covered: those steps carry signatures
+    of their own.
     """
-    image = {k: v for k, v in record_image(obj).items() if v is not None}
+    unsigned: frozenset[str] = getattr(obj, "__unsigned__", frozenset())
+    image = {k: v for k, v in record_image(obj).items() if v is not None and k not in unsigned}
     return sha256_hex(canonical_json(image))

@@ -319,6 +319,9 @@ class Deviation(Audited, Base):
     __record_kind__ = "deviation"
     __natural_key__ = "code"
     __locked_statuses__ = frozenset({DeviationStatus.closed})
+    # Acknowledging and closing are signed steps of their own; the acknowledgement
+    # signature stays valid when the deviation is closed (its content did not change).
+    __unsigned__: ClassVar[frozenset[str]] = frozenset({"status"})
     __table_args__ = (
         CheckConstraint("severity IN ('minor', 'major', 'critical')", name="severity"),
     )

@@ -192,6 +192,15 @@ def _chain_head(session: Session) -> tuple[int, str]:
     return (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
 
 
+def serialize_writers(session: Session) -> None:
+    """Take the chain-head lock now, e.g. before reading a counter to number a record.
+
+    On PostgreSQL this takes the transaction's advisory lock (held until commit); on
+    SQLite the IMMEDIATE transaction already holds the write lock.
+    """
+    _chain_head(session)
+
+
 def _forget_head(session: Session, _transaction: object) -> None:
     session.info.pop(_INFO_HEAD, None)
 

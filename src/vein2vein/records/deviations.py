@@ -8,6 +8,7 @@ from typing import Any, Final
 from sqlalchemy import func, select
 
 from ..errors import InvalidInputError, RecordConflictError
+from . import audit
 from ._database import UnitOfWork
 from ._schema import Batch, Deviation, DeviationStatus, Donation
 from .signatures import Reauthentication, sign
@@ -44,6 +45,7 @@ def open_deviation(
     if not description.strip():
         msg = "a deviation needs a description"
         raise InvalidInputError(msg, field="description")
+    audit.serialize_writers(uow.session)  # so two writers never take the same number
     n = uow.session.execute(select(func.count()).select_from(Deviation)).scalar_one()
     return uow.add(
         Deviation(

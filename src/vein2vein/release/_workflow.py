@@ -33,6 +33,7 @@ from ..records import (
     Reauthentication,
     Signature,
     UnitOfWork,
+    audit,
     open_deviation,
     require,
     sign,
@@ -92,6 +93,7 @@ def _spec_item(spec: Specification, row: ResultRow, *, source: str | None) -> No
 
 
 def _next_code(session: Session, model: type[Investigation], prefix: str) -> str:
+    audit.serialize_writers(session)  # so two writers never take the same number
     n = session.execute(select(func.count()).select_from(model)).scalar_one()
     return f"{prefix}-{n + 1:06d}"
 
@@ -198,7 +200,9 @@ def review(
     # so taking it before this change would make the review stale at once.
     for r in results:
         if r.reviewed_by_id is None:
-            uow.change(r, reviewed_by_id=uow.actor.user_id, status="reviewed")
+            r.reviewed_by_id = uow.actor.user_id
+            r.status = "reviewed"
+    uow.flush()  # one flush (and one audit batch) for all of them
     fingerprint = results_sha256(results, batch_context(row))
     evaluation = store_decision(uow, row, decision, purpose=PURPOSE, results_sha256=fingerprint)
     sign(uow, evaluation, password=password, meaning="reviewed")

@@ -4,11 +4,16 @@ Registers a network of three sites and its people and a few dozen apheresis
 donations under valid ISBT 128 DINs; imports their characterization against the
 intake specification (two rejected, one accepted with a deviation); starts batches
 for the accepted ones and logs custody hand-offs (one mismatched bag refused and
-recorded as a deviation; one temperature excursion); imports release-test results
+recorded as a deviation; one temperature excursion); ingests six bioreactor sensor
+streams per batch, sets Phase I limits from clean batches and runs a monitoring tick
+(a slow pH drift at one hub, a dissolved-oxygen excursion and a temperature step are
+caught as deviations, charted, and confirmed by batch MSPC); imports release-test results
 per site, reviews and decides every lot (one rejected on an OOS VCN, one released at
 risk whose 14-day sterility then grows, which opens a deviation and notifies the
 treating site, the rest released); writes a certificate of analysis per lot; corrects
-one signed donation record (its signature then shows invalid); verifies the trail.
+one signed donation record (its signature then shows invalid); compares two hubs'
+release attributes (equivalence, quality range, site effect) in an HTML report;
+verifies the trail.
 """
 
 from __future__ import annotations
@@ -60,6 +65,7 @@ from ..release import (
     write_coa_pdf,
 )
 from ..specs import shipped_spec
+from ._demo_process import run_comparability, run_process_monitoring
 from ._lab import (
     INTAKE_COLUMNS,
     RELEASE_COLUMNS,
@@ -96,6 +102,8 @@ class DemoSummary:
     investigations: list[str] = field(default_factory=list)
     notifications: list[str] = field(default_factory=list)
     certificates: int = 0
+    process: dict[str, Any] = field(default_factory=dict)
+    comparability: dict[str, Any] = field(default_factory=dict)
     signatures: int = 0
     invalid_signatures: list[str] = field(default_factory=list)
     audit_entries: int = 0
@@ -152,7 +160,18 @@ def run_demo(
             report("donation records reviewed (signed)", k, len(plan))
     made = [d for d in plan if decided[dins[d.sequence]] != DonationStatus.rejected]
     batches = _manufacture(db, made, dins, cast, report)
+    process = run_process_monitoring(
+        db,
+        out_dir,
+        batches,
+        qa=cast.qa,
+        qc=cast.qc,
+        operators=cast.operators,
+        seed=seed,
+        report=report,
+    )
     _release(db, out_dir, batches, cast, report, seed=seed)
+    comparability = run_comparability(db, out_dir, test_site="HUB-B", reference_site="HUB-A")
 
     # A transcription error found after QC review: the correction invalidates the signature.
     with db.unit_of_work(cast.operators[plan[0].collection_site]) as uow:
@@ -162,7 +181,11 @@ def run_demo(
             volume_ml=(donation.volume_ml or 0) + 10.0,
             reason="volume transcribed from the wrong bag label; corrected from scale print-out",
         )
-    return _summarise(db, out_dir, report)
+    summary = _summarise(db, out_dir, report)
+    summary.process = process
+    summary.comparability = comparability
+    (out_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
+    return summary
 
 
 @dataclass

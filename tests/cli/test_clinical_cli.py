@@ -1,0 +1,91 @@
+"""``vein2vein clinical grade`` and ``clinical kinetics`` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vein2vein.cli import main
+
+HEADER = (
+    "patient_id,day,tocilizumab,steroids,temperature_c,hypotension,vasopressors,"
+    "oxygen,oxygen_flow_l_min,fever_treated\n"
+)
+
+
+def _crs_csv(tmp_path: Path) -> Path:
+    path = tmp_path / "crs.csv"
+    path.write_text(
+        HEADER
+        + "P1,1,false,false,38.4,no,,none,,no\n"  # grade 1: fever only
+        + "P1,2,true,false,39.1,yes,,nasal_cannula,4,no\n"  # grade 2
+        + "P1,3,false,false,37.2,yes,norepinephrine,nasal_cannula,6.5,yes\n"  # grade 3
+        + "P1,4,false,false,36.9,no,,none,,yes\n"  # resolved
+        + "P2,1,false,false,37.0,no,,none,,no\n"  # no CRS
+    )
+    return path
+
+
+def test_grade_reports_each_episode(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    graded = tmp_path / "graded.csv"
+    code = main(
+        [
+            "clinical",
+            "grade",
+            str(_crs_csv(tmp_path)),
+            "--kind",
+            "crs",
+            "--json",
+            "--out",
+            str(graded),
+        ]
+    )
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert [r["grade"] for r in payload["graded"]] == [1, 2, 3, 0, 0]
+    (episode,) = payload["episodes"]
+    assert episode["patient_id"] == "P1"
+    assert (episode["onset_day"], episode["max_grade"], episode["max_grade_day"]) == (1, 3, 3)
+    assert episode["tocilizumab_days_from_onset"] == 1
+    assert graded.read_text().splitlines()[0].startswith("patient_id")
+
+
+@pytest.mark.parametrize(
+    ("row", "field"),
+    [
+        ("P1,1,false,false,101.3,no,,none,,no\n", "temperature_c"),  # Fahrenheit
+        ("P1,1,false,false,38.4,no,,helmet,,no\n", "oxygen"),
+    ],
+)
+def test_bad_observations_exit_2_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], row: str, field: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + row)
+    assert main(["clinical", "grade", str(path), "--kind", "crs"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert field in err and "bad.csv" in err
+
+
+def test_kinetics_per_patient(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text(
+        "patient_id,day,value\n"
+        "P1,0,0\nP1,7,1000\nP1,14,4000\nP1,28,500\n"
+        "P2,0,0\nP2,10,200\nP2,28,20\n"
+    )
+    assert main(["clinical", "kinetics", str(path), "--json"]) == 0
+    rows = {r["patient_id"]: r for r in json.loads(capsys.readouterr().out)}
+    assert (rows["P1"]["cmax"], rows["P1"]["tmax"]) == (4000, 14)
+    # Linear trapezoid by hand: 7*500 + 7*2500 + 14*2250 = 52500.
+    assert rows["P1"]["auc_linear"] == pytest.approx(52500)
+    assert rows["P2"]["cmax"] == 200
+
+
+def test_kinetics_bad_value_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text("patient_id,day,value\nP1,0,0\nP1,seven,10\n")
+    assert main(["clinical", "kinetics", str(path)]) == 2
+    assert "line 3" in " ".join(capsys.readouterr().err.split())
