@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import insert, select, tuple_
+from sqlalchemy import insert, select
 
 from ..errors import InvalidInputError, RecordConflictError
 from ..records import Batch, BatchStatus, Ingest, ProcessParameter, Reading, UnitOfWork, require
@@ -282,21 +282,22 @@ def _convert_units(
 def _refuse_stored(
     uow: UnitOfWork, data: pd.DataFrame, names: dict[str, dict[int, str]], source: str
 ) -> None:
-    keys = list(
-        zip(
-            data["batch_id"].astype(int),
-            data["parameter_id"].astype(int),
-            (t.to_pydatetime() for t in data["timestamp"]),
-            strict=True,
-        )
-    )
-    for start in range(0, len(keys), 500):
-        chunk = keys[start : start + 500]
-        stored = uow.session.execute(
-            select(Reading.batch_id, Reading.parameter_id, Reading.measured_at)
-            .where(tuple_(Reading.batch_id, Reading.parameter_id, Reading.measured_at).in_(chunk))
-            .limit(1)
-        ).first()
+    # One range query per (batch, parameter) on the unique index, then intersect in
+    # memory: the cost follows the file, not the size of the readings table.
+    for (batch_id, parameter_id), rows in data.groupby(["batch_id", "parameter_id"]):
+        first, last = rows["timestamp"].min(), rows["timestamp"].max()
+        have = uow.session.scalars(
+            select(Reading.measured_at).where(
+                Reading.batch_id == int(batch_id),
+                Reading.parameter_id == int(parameter_id),
+                Reading.measured_at >= first.to_pydatetime(),
+                Reading.measured_at <= last.to_pydatetime(),
+            )
+        ).all()
+        if not have:
+            continue
+        clash = set(pd.to_datetime(list(have), utc=True)) & set(rows["timestamp"])
+        stored = (int(batch_id), int(parameter_id), min(clash).to_pydatetime()) if clash else None
         if stored is not None:
             at = pd.Timestamp(stored[2])
             row = data.index[

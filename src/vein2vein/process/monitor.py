@@ -28,6 +28,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pandas as pd
 import yaml
 from scipy.stats import norm  # type: ignore[import-untyped]
@@ -359,20 +360,49 @@ def monitor(
     )
     by_key = {(lim.parameter_id, lim.site_id): lim for lim in limits}
     open_devs = _open_signal_deviations(uow)
-    for (batch_id, parameter_id), rows in readings.groupby(["batch", "parameter"], sort=True):
+    # Window means over all series at once (one pass per averaging window in use),
+    # then only the series that can signal are walked one by one.
+    limit_of: dict[tuple[int, int], ControlLimitSet] = {}
+    for batch_id, parameter_id in (
+        readings[["batch", "parameter"]].drop_duplicates().itertuples(index=False)
+    ):
+        site = live[int(batch_id)].site_id
+        lim = by_key.get((int(parameter_id), site)) or by_key.get((int(parameter_id), None))
+        if lim is not None:
+            limit_of[(int(batch_id), int(parameter_id))] = lim
+    report.series = len(limit_of)
+    frames = []
+    for window in sorted({_limit_window(lim) for lim in limit_of.values()}):
+        wanted = {pid for (_, pid), lim in limit_of.items() if _limit_window(lim) == window}
+        subset = readings[readings["parameter"].isin(wanted)]
+        frames.append(window_means(subset, window=window))
+    means = (
+        pd.concat(frames, ignore_index=True)
+        if frames
+        else window_means(readings.iloc[0:0], window=DEFAULT_WINDOW)
+    )
+    candidates = set(limit_of)
+    if set(rule_ids) <= {"N1"} and not means.empty:
+        # Only points beyond the limits can signal: find those series vectorised.
+        keys = list(zip(means["batch"].astype(int), means["parameter"].astype(int), strict=True))
+        lcl = np.array([limit_of[k].lcl if k in limit_of else np.nan for k in keys])
+        ucl = np.array([limit_of[k].ucl if k in limit_of else np.nan for k in keys])
+        values_all = means["value"].to_numpy(dtype=float)
+        beyond = (values_all < lcl) | (values_all > ucl)
+        candidates = {k for k, hit in zip(keys, beyond, strict=True) if hit}
+    grouped = means[
+        [k in candidates for k in zip(means["batch"], means["parameter"], strict=True)]
+    ].groupby(["batch", "parameter"], sort=True)
+    for (batch_id, parameter_id), series in grouped:
         batch = live[int(batch_id)]
-        lim = by_key.get((int(parameter_id), batch.site_id)) or by_key.get(
-            (int(parameter_id), None)
-        )
-        if lim is None:
-            continue
-        report.series += 1
-        window = _limit_window(lim)
-        series = window_means(rows, window=window)
+        lim = limit_of[(int(batch_id), int(parameter_id))]
+        series = series.sort_values("window_start").reset_index(drop=True)
         values = series["value"].to_numpy(dtype=float)
         violations = evaluate_rules(
             values, center=lim.center, sigma=lim.sigma, rules=rule_ids, lcl=lim.lcl, ucl=lim.ucl
         )
+        if not violations:
+            continue
         name = params[int(parameter_id)].name
         for episode in _episodes(violations, rule_ids, series):
             points = sorted({p for v in episode for p in v.points})
