@@ -25,134 +25,38 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy
-from sqlalchemy import Engine, create_engine, func, insert, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import func, insert, select
 
-import vein2vein
-from vein2vein.records import Actor, AuditEntry, Database, Patient, Site, audit
+# benchmarks/_common.py: run as a file, this script's folder is first on sys.path.
+from _common import (
+    NOISE_NOTE,
+    POSTGRES_SKIPPED,
+    Backend,
+    PostgresBackend,
+    SQLiteBackend,
+    add_backend_args,
+    open_backend,
+    postgres_url,
+    print_json,
+    run_metadata,
+    verify_trail,
+)
+from vein2vein.records import Actor, AuditEntry, Database, Patient, Site
 from vein2vein.testing import make_network
 
-POSTGRES_ENVS = ("VEIN2VEIN_BENCH_POSTGRES_URL", "VEIN2VEIN_TEST_POSTGRES_URL")
 MODES = ("per_transaction", "batched")
-NOTE = (
-    "Wall-clock seconds on a shared machine (often 2 cores) are noisy; the ratio "
-    "plain/audited, measured side by side in one process, is the figure to compare."
+NOTE = NOISE_NOTE + (
+    "the ratio plain/audited, measured side by side in one process, is the figure to compare."
 )
 
 
 def _log(msg: str) -> None:
     print(f"[bench_audit_writes] {msg}", file=sys.stderr, flush=True)
-
-
-# ---------------------------------------------------------------------- backends
-
-
-class Backend:
-    """Hands out fresh, migrated databases of one kind and cleans them up."""
-
-    name = ""
-
-    def new_database(self) -> Database:
-        raise NotImplementedError
-
-    def info(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        raise NotImplementedError
-
-
-class SQLiteBackend(Backend):
-    name = "sqlite"
-
-    def __init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="v2v-bench-")
-        self._dbs: list[Database] = []
-
-    def new_database(self) -> Database:
-        path = Path(self._tmp.name) / f"records-{len(self._dbs)}.db"
-        db = Database(f"sqlite:///{path}")
-        self._dbs.append(db)
-        return db
-
-    def info(self) -> dict[str, Any]:
-        db = self._dbs[0] if self._dbs else self.new_database()
-        with db.engine.connect() as conn:
-            return {
-                "server_version": conn.exec_driver_sql("SELECT sqlite_version()").scalar(),
-                "journal_mode": conn.exec_driver_sql("PRAGMA journal_mode").scalar(),
-                "synchronous": conn.exec_driver_sql("PRAGMA synchronous").scalar(),
-                "location": "file in a temporary folder",
-            }
-
-    def close(self) -> None:
-        for db in self._dbs:
-            db.dispose()
-        self._tmp.cleanup()
-
-
-class PostgresBackend(Backend):
-    """Each database is a fresh schema, dropped again on :meth:`close`."""
-
-    name = "postgresql"
-
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        self.url: URL = parsed
-        self._admin: Engine = create_engine(parsed)
-        self._schemas: list[str] = []
-        self._dbs: list[Database] = []
-
-    def new_database(self) -> Database:
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        with self._admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        self._schemas.append(schema)
-        db = Database(self.url.update_query_dict({"options": f"-csearch_path={schema}"}))
-        self._dbs.append(db)
-        return db
-
-    def info(self) -> dict[str, Any]:
-        with self._admin.connect() as conn:
-            return {
-                "server_version": conn.exec_driver_sql("SHOW server_version").scalar(),
-                "synchronous_commit": conn.exec_driver_sql("SHOW synchronous_commit").scalar(),
-                "fsync": conn.exec_driver_sql("SHOW fsync").scalar(),
-                "url": self.url.render_as_string(hide_password=True),
-            }
-
-    def close(self) -> None:
-        for db in self._dbs:
-            db.dispose()
-        try:
-            with self._admin.begin() as conn:
-                for schema in self._schemas:
-                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        finally:
-            self._admin.dispose()
-
-
-@contextmanager
-def open_backend(backend: Backend) -> Iterator[Backend]:
-    try:
-        yield backend
-    finally:
-        backend.close()
 
 
 # ---------------------------------------------------------------------- one run
@@ -286,21 +190,6 @@ def run_mode(pair: Pair, mode: str, n: int, chunk: int) -> dict[str, Any]:
     }
 
 
-def verify_trail(db: Database) -> dict[str, Any]:
-    start = time.perf_counter()
-    with db.read() as session:
-        report = audit.verify(session)
-    return {
-        "ok": report.ok,
-        "n_entries": report.n_entries,
-        "n_records": report.n_records,
-        "first_bad_seq": report.first_bad_seq,
-        "findings": [f"{f.kind} {f.seq} {f.record}: {f.message}" for f in report.findings[:5]],
-        "n_findings": len(report.findings),
-        "seconds": round(time.perf_counter() - start, 4),
-    }
-
-
 def bench_backend(backend: Backend, n: int, chunk: int, modes: list[str]) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for mode in modes:
@@ -317,20 +206,6 @@ def bench_backend(backend: Backend, n: int, chunk: int, modes: list[str]) -> dic
 # ---------------------------------------------------------------------- main
 
 
-def _postgres_url(arg: str | None) -> tuple[str | None, str | None]:
-    if arg:
-        return arg, "--postgres-url"
-    for env in POSTGRES_ENVS:
-        if os.environ.get(env):
-            return os.environ[env], env
-    return None, None
-
-
-def _cpus() -> dict[str, Any]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {"cpu_count": os.cpu_count(), "usable_cpus": usable}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="records per backend and mode")
@@ -341,47 +216,32 @@ def main(argv: list[str] | None = None) -> int:
         help="per_transaction mode: records per interleaved audited/plain chunk",
     )
     parser.add_argument("--mode", choices=[*MODES, "all"], default="all")
-    parser.add_argument(
-        "--backend", choices=["sqlite", "postgresql", "all"], default="all", help="which to run"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=None,
-        help=f"PostgreSQL URL (default: ${POSTGRES_ENVS[0]} or ${POSTGRES_ENVS[1]})",
-    )
+    add_backend_args(parser)
     args = parser.parse_args(argv)
     if args.n < 1 or args.chunk < 1:
         parser.error("--n and --chunk must be positive")
     modes = list(MODES) if args.mode == "all" else [args.mode]
 
-    started = datetime.now(UTC)
     t0 = time.perf_counter()
     out: dict[str, Any] = {
         "benchmark": "audit_writes",
-        "metadata": {
-            "timestamp": started.isoformat(timespec="seconds"),
-            "vein2vein": vein2vein.__version__,
-            "sqlalchemy": sqlalchemy.__version__,
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            **_cpus(),
-            "record": "Patient (audited: uow.add, one flush per record; plain: Core insert)",
-            "note": NOTE,
-        },
+        "metadata": run_metadata(
+            {"sqlalchemy": sqlalchemy.__version__},
+            NOTE,
+            record="Patient (audited: uow.add, one flush per record; plain: Core insert)",
+        ),
         "results": {},
     }
     if args.backend in ("sqlite", "all"):
         with open_backend(SQLiteBackend()) as backend:
             out["results"]["sqlite"] = bench_backend(backend, args.n, args.chunk, modes)
     if args.backend in ("postgresql", "all"):
-        url, source = _postgres_url(args.postgres_url)
+        url, source = postgres_url(args.postgres_url)
         if url is None:
-            out["results"]["postgresql"] = {
-                "skipped": f"set {' or '.join(POSTGRES_ENVS)} (or --postgres-url)"
-            }
+            out["results"]["postgresql"] = dict(POSTGRES_SKIPPED)
         else:
-            with open_backend(PostgresBackend(url)) as backend:
-                out["results"]["postgresql"] = bench_backend(backend, args.n, args.chunk, modes)
+            with open_backend(PostgresBackend(url)) as pg:
+                out["results"]["postgresql"] = bench_backend(pg, args.n, args.chunk, modes)
                 out["results"]["postgresql"]["backend"]["url_from"] = source
     out["metadata"]["total_seconds"] = round(time.perf_counter() - t0, 2)
     ok = all(
@@ -391,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         if mode in MODES
     )
     out["audit_trails_intact"] = ok
-    print(json.dumps(out, indent=2, default=str))
+    print_json(out)
     return 0 if ok else 1
 
 

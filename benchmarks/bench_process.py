@@ -54,27 +54,35 @@ from __future__ import annotations
 import argparse
 import importlib
 import io
-import json
-import os
-import platform
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, create_engine, func, insert, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import func, insert, select
 
-import vein2vein
+# benchmarks/_common.py: run as a file, this script's folder is first on sys.path.
+from _common import (
+    NOISE_NOTE,
+    POSTGRES_SKIPPED,
+    Backend,
+    PostgresBackend,
+    SQLiteBackend,
+    add_backend_args,
+    open_backend,
+    package_versions,
+    postgres_url,
+    print_json,
+    run_metadata,
+    verify_trail,
+)
 from vein2vein import identity
 from vein2vein.process import ingest_readings, monitor, register_parameter, set_baseline
 from vein2vein.records import (
@@ -89,7 +97,6 @@ from vein2vein.records import (
     ProcessParameter,
     Reading,
     Site,
-    audit,
 )
 from vein2vein.simulate._sensors import PARAMETERS, synthetic_trajectories
 from vein2vein.testing import make_network
@@ -98,11 +105,7 @@ from vein2vein.testing import make_network
 ingest_mod = importlib.import_module("vein2vein.process.ingest")
 monitor_mod = importlib.import_module("vein2vein.process.monitor")
 
-POSTGRES_ENVS = ("VEIN2VEIN_BENCH_POSTGRES_URL", "VEIN2VEIN_TEST_POSTGRES_URL")
-NOTE = (
-    "Wall-clock seconds on a shared machine (often 2 cores) are noisy; compare the "
-    "ratios and shares measured side by side in one process."
-)
+NOTE = NOISE_NOTE + "compare the ratios and shares measured side by side in one process."
 EVERY_MIN = 30  # ingest: minutes between readings of one series (the simulator's default)
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)  # tick: start of the first live window
 INGEST_STAGES = ("read_readings", "_validate", "_convert_units", "_refuse_stored", "_bulk_insert")
@@ -153,16 +156,8 @@ def _r(seconds: float | None, digits: int = 4) -> float | None:
 # ---------------------------------------------------------------------- backends
 
 
-class Backend:
-    """Hands out fresh, empty databases of one kind, bulk-loads them, cleans up."""
-
-    name = ""
-
-    def new_database(self) -> Database:
-        raise NotImplementedError
-
-    def info(self) -> dict[str, Any]:
-        raise NotImplementedError
+class ProcessBackend(Backend):
+    """A backend that also bulk-loads ``readings``: the reference insert and set-up."""
 
     def raw_insert(self, db: Database, rows: list[tuple[Any, ...]]) -> float:
         """The reference: insert typed tuples into ``readings`` in one transaction."""
@@ -172,35 +167,15 @@ class Backend:
         """Set-up only: load ``batch_id, parameter_id, measured_at, value, ingest_id``."""
         raise NotImplementedError
 
-    def close(self) -> None:
-        raise NotImplementedError
-
 
 READING_COLUMNS = "batch_id, parameter_id, measured_at, value, ingest_id"
 
 
-class SQLiteBackend(Backend):
-    name = "sqlite"
+class SQLiteProcessBackend(SQLiteBackend, ProcessBackend):
+    pragmas = (*SQLiteBackend.pragmas, "foreign_keys")
 
     def __init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="v2v-bench-process-")
-        self.folder = Path(self._tmp.name)
-        self._dbs: list[Database] = []
-
-    def new_database(self) -> Database:
-        db = Database(f"sqlite:///{self.folder / f'records-{len(self._dbs)}.db'}")
-        self._dbs.append(db)
-        return db
-
-    def info(self) -> dict[str, Any]:
-        with self._dbs[0].engine.connect() as conn:
-            return {
-                "server_version": conn.exec_driver_sql("SELECT sqlite_version()").scalar(),
-                "journal_mode": conn.exec_driver_sql("PRAGMA journal_mode").scalar(),
-                "synchronous": conn.exec_driver_sql("PRAGMA synchronous").scalar(),
-                "foreign_keys": conn.exec_driver_sql("PRAGMA foreign_keys").scalar(),
-                "location": "file in a temporary folder",
-            }
+        super().__init__(prefix="v2v-bench-process-")
 
     def _executemany(self, db: Database, rows: list[tuple[Any, ...]]) -> float:
         # The engine's own connection: WAL, synchronous=NORMAL and foreign_keys=ON as
@@ -234,44 +209,8 @@ class SQLiteBackend(Backend):
         )
         self._executemany(db, rows)
 
-    def close(self) -> None:
-        for db in self._dbs:
-            db.dispose()
-        self._tmp.cleanup()
 
-
-class PostgresBackend(Backend):
-    """Each database is a fresh schema, dropped again on :meth:`close`."""
-
-    name = "postgresql"
-
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        self.url: URL = parsed
-        self._admin: Engine = create_engine(parsed)
-        self._schemas: list[str] = []
-        self._dbs: list[Database] = []
-
-    def new_database(self) -> Database:
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        with self._admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        self._schemas.append(schema)
-        db = Database(self.url.update_query_dict({"options": f"-csearch_path={schema}"}))
-        self._dbs.append(db)
-        return db
-
-    def info(self) -> dict[str, Any]:
-        with self._admin.connect() as conn:
-            return {
-                "server_version": conn.exec_driver_sql("SHOW server_version").scalar(),
-                "synchronous_commit": conn.exec_driver_sql("SHOW synchronous_commit").scalar(),
-                "fsync": conn.exec_driver_sql("SHOW fsync").scalar(),
-                "url": self.url.render_as_string(hide_password=True),
-            }
-
+class PostgresProcessBackend(PostgresBackend, ProcessBackend):
     def raw_insert(self, db: Database, rows: list[tuple[Any, ...]]) -> float:
         raw = db.engine.raw_connection()
         try:
@@ -307,43 +246,10 @@ class PostgresBackend(Backend):
         finally:
             raw.close()
 
-    def close(self) -> None:
-        for db in self._dbs:
-            db.dispose()
-        try:
-            with self._admin.begin() as conn:
-                for schema in self._schemas:
-                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        finally:
-            self._admin.dispose()
-
-
-@contextmanager
-def open_backend(backend: Backend) -> Iterator[Backend]:
-    try:
-        yield backend
-    finally:
-        backend.close()
-
 
 def _count(db: Database, what: Any) -> int:
     with db.read() as session:
         return int(session.scalar(select(func.count()).select_from(what)) or 0)
-
-
-def verify_trail(db: Database) -> dict[str, Any]:
-    start = time.perf_counter()
-    with db.read() as session:
-        report = audit.verify(session)
-    return {
-        "ok": report.ok,
-        "n_entries": report.n_entries,
-        "n_records": report.n_records,
-        "first_bad_seq": report.first_bad_seq,
-        "findings": [f"{f.kind} {f.seq} {f.record}: {f.message}" for f in report.findings[:5]],
-        "n_findings": len(report.findings),
-        "seconds": round(time.perf_counter() - start, 4),
-    }
 
 
 # ---------------------------------------------------------------------- stage timers
@@ -471,7 +377,9 @@ def _ids(db: Database, model: Any, key: str, values: list[str]) -> dict[str, int
 class IngestLab:
     """An ingest database (built through the API) with its files and reference rows."""
 
-    def __init__(self, backend: Backend, folder: Path, n_batches: int, readings: int) -> None:
+    def __init__(
+        self, backend: ProcessBackend, folder: Path, n_batches: int, readings: int
+    ) -> None:
         self.backend, self.folder = backend, folder
         self.db = backend.new_database()
         self.net = make_network(self.db)
@@ -570,7 +478,7 @@ def _ingest_result(
     }
 
 
-def run_ingest(backend: Backend, n_batches: int, readings: int) -> dict[str, Any]:
+def run_ingest(backend: ProcessBackend, n_batches: int, readings: int) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="v2v-bench-files-") as tmp:
         setup_start = time.perf_counter()
         lab = IngestLab(backend, Path(tmp), n_batches, readings)
@@ -751,7 +659,7 @@ class TickLab:
 
     def __init__(
         self,
-        backend: Backend,
+        backend: ProcessBackend,
         *,
         n_batches: int,
         n_params: int,
@@ -1092,7 +1000,7 @@ class Budget:
 
 
 def run_tick(
-    backend: Backend,
+    backend: ProcessBackend,
     *,
     n_batches: int,
     n_params: int,
@@ -1199,30 +1107,6 @@ def run_tick(
 # ---------------------------------------------------------------------- main
 
 
-def _postgres_url(arg: str | None) -> tuple[str | None, str | None]:
-    if arg:
-        return arg, "--postgres-url"
-    for env in POSTGRES_ENVS:
-        if os.environ.get(env):
-            return os.environ[env], env
-    return None, None
-
-
-def _cpus() -> dict[str, Any]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {"cpu_count": os.cpu_count(), "usable_cpus": usable}
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for name in ("sqlalchemy", "pandas", "numpy", "pyarrow", "psycopg", "pint"):
-        try:
-            out[name] = version(name)
-        except Exception:  # noqa: BLE001 - metadata only
-            out[name] = "not installed"
-    return out
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -1255,14 +1139,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seed", type=int, default=20260302)
     parser.add_argument("--part", choices=["ingest", "tick", "all"], default="all")
-    parser.add_argument(
-        "--backend", choices=["sqlite", "postgresql", "all"], default="all", help="which to run"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=None,
-        help=f"PostgreSQL URL (default: ${POSTGRES_ENVS[0]} or ${POSTGRES_ENVS[1]})",
-    )
+    add_backend_args(parser)
     args = parser.parse_args(argv)
     if min(args.ingest_batches, args.readings, args.batches, args.parameters) < 1:
         parser.error("--ingest-batches, --readings, --batches and --parameters must be positive")
@@ -1275,34 +1152,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.windows > 48:
         parser.error("--windows is at most 48 (the monitor's lookback is 48 h)")
 
-    started = datetime.now(UTC)
     t0 = time.perf_counter()
+    versions = package_versions("sqlalchemy", "pandas", "numpy", "pyarrow", "psycopg", "pint")
     out: dict[str, Any] = {
         "benchmark": "process",
-        "metadata": {
-            "timestamp": started.isoformat(timespec="seconds"),
-            "vein2vein": vein2vein.__version__,
-            **_versions(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            **_cpus(),
-            "args": vars(args),
-            "note": NOTE,
-        },
+        "metadata": run_metadata(versions, NOTE, args=vars(args)),
         "results": {},
     }
-    backends: list[Callable[[], Backend]] = []
+    backends: list[Callable[[], ProcessBackend]] = []
     skipped: dict[str, Any] = {}
     if args.backend in ("sqlite", "all"):
-        backends.append(SQLiteBackend)
+        backends.append(SQLiteProcessBackend)
     if args.backend in ("postgresql", "all"):
-        url, source = _postgres_url(args.postgres_url)
+        url, source = postgres_url(args.postgres_url)
         if url is None:
-            skipped["postgresql"] = {
-                "skipped": f"set {' or '.join(POSTGRES_ENVS)} (or --postgres-url)"
-            }
+            skipped["postgresql"] = dict(POSTGRES_SKIPPED)
         else:
-            backends.append(partial(PostgresBackend, url))
+            backends.append(partial(PostgresProcessBackend, url))
             out["metadata"]["postgres_url_from"] = source
     ok = True
     budget = Budget(args.time_budget)
@@ -1344,7 +1210,7 @@ def main(argv: list[str] | None = None) -> int:
         if isinstance(r.get("audit_verify"), dict)
     )
     out["ok"] = ok
-    print(json.dumps(out, indent=2, default=str))
+    print_json(out)
     return 0 if ok else 1
 
 

@@ -41,17 +41,13 @@ import argparse
 import csv
 import json
 import math
-import os
-import platform
 import sqlite3
 import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from functools import partial
 from importlib.metadata import version
 from importlib.resources import files
@@ -61,22 +57,32 @@ from typing import Any, Literal
 import argon2
 import sqlalchemy
 import yaml
-from sqlalchemy import Engine, create_engine, event, func, select, text
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy import event, func, select, text
 
-import vein2vein
-from vein2vein.records import AuditEntry, Batch, Database, User, audit
+# benchmarks/_common.py: run as a file, this script's folder is first on sys.path.
+from _common import (
+    NOISE_NOTE,
+    POSTGRES_SKIPPED,
+    Backend,
+    PostgresBackend,
+    SQLiteBackend,
+    add_backend_args,
+    open_backend,
+    postgres_url,
+    print_json,
+    run_metadata,
+    verify_trail,
+)
+from vein2vein.records import AuditEntry, Batch, Database, User
 from vein2vein.release import decide, enter_results, read_release_csv, review
 from vein2vein.specs import Outcome, Result, Specification, evaluate, load_spec_text
 from vein2vein.testing import PASSWORD, make_batch, make_network
 
-POSTGRES_ENVS = ("VEIN2VEIN_BENCH_POSTGRES_URL", "VEIN2VEIN_TEST_POSTGRES_URL")
 BASE_SPEC = "anti-cd19-cart-release"
 STAGES = ("enter", "review", "decide")
 REFERENCE_REPEAT = 20  # reference loops per engine evaluation, averaged
-NOTE = (
-    "Wall-clock seconds on a shared machine (often 2 cores) are noisy; compare the "
-    "ratios measured side by side in one process. Argon2id re-authentication is slow "
+NOTE = NOISE_NOTE + (
+    "compare the ratios measured side by side in one process. Argon2id re-authentication is slow "
     "by design (brute-force resistance) and is the floor of every e-signed step."
 )
 
@@ -356,46 +362,17 @@ def run_spec_evaluation(spec: Specification, n: int, chunk: int) -> dict[str, An
 # ---------------------------------------------------------------------- backends
 
 
-class Backend:
-    """Hands out a fresh, empty database of one kind and cleans it up."""
-
-    name = ""
-
-    def new_database(self) -> Database:
-        raise NotImplementedError
-
-    def info(self) -> dict[str, Any]:
-        raise NotImplementedError
+class ReleaseBackend(Backend):
+    """A backend that can also tell whether a database's audit-chain lock is held."""
 
     def lock_probe(self, db: Database) -> Callable[[], bool]:
         """A check, from another connection, that ``db``'s audit-chain lock is held."""
         raise NotImplementedError
 
-    def close(self) -> None:
-        raise NotImplementedError
 
-
-class SQLiteBackend(Backend):
-    name = "sqlite"
-
+class SQLiteReleaseBackend(SQLiteBackend, ReleaseBackend):
     def __init__(self) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="v2v-bench-release-")
-        self.folder = Path(self._tmp.name)
-        self._dbs: list[Database] = []
-
-    def new_database(self) -> Database:
-        db = Database(f"sqlite:///{self.folder / f'records-{len(self._dbs)}.db'}")
-        self._dbs.append(db)
-        return db
-
-    def info(self) -> dict[str, Any]:
-        with self._dbs[0].engine.connect() as conn:
-            return {
-                "server_version": conn.exec_driver_sql("SELECT sqlite_version()").scalar(),
-                "journal_mode": conn.exec_driver_sql("PRAGMA journal_mode").scalar(),
-                "synchronous": conn.exec_driver_sql("PRAGMA synchronous").scalar(),
-                "location": "file in a temporary folder",
-            }
+        super().__init__(prefix="v2v-bench-release-")
 
     def lock_probe(self, db: Database) -> Callable[[], bool]:
         path = str(db.url.database)
@@ -414,44 +391,8 @@ class SQLiteBackend(Backend):
 
         return held
 
-    def close(self) -> None:
-        for db in self._dbs:
-            db.dispose()
-        self._tmp.cleanup()
 
-
-class PostgresBackend(Backend):
-    """Each database is a fresh schema, dropped again on :meth:`close`."""
-
-    name = "postgresql"
-
-    def __init__(self, url: str) -> None:
-        parsed = make_url(url)
-        if parsed.drivername == "postgresql":
-            parsed = parsed.set(drivername="postgresql+psycopg")
-        self.url: URL = parsed
-        self._admin: Engine = create_engine(parsed)
-        self._schemas: list[str] = []
-        self._dbs: list[Database] = []
-
-    def new_database(self) -> Database:
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        with self._admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        self._schemas.append(schema)
-        db = Database(self.url.update_query_dict({"options": f"-csearch_path={schema}"}))
-        self._dbs.append(db)
-        return db
-
-    def info(self) -> dict[str, Any]:
-        with self._admin.connect() as conn:
-            return {
-                "server_version": conn.exec_driver_sql("SHOW server_version").scalar(),
-                "synchronous_commit": conn.exec_driver_sql("SHOW synchronous_commit").scalar(),
-                "fsync": conn.exec_driver_sql("SHOW fsync").scalar(),
-                "url": self.url.render_as_string(hide_password=True),
-            }
-
+class PostgresReleaseBackend(PostgresBackend, ReleaseBackend):
     def lock_probe(self, db: Database) -> Callable[[], bool]:
         pids: set[int] = set()
 
@@ -471,24 +412,6 @@ class PostgresBackend(Backend):
 
         return held
 
-    def close(self) -> None:
-        for db in self._dbs:
-            db.dispose()
-        try:
-            with self._admin.begin() as conn:
-                for schema in self._schemas:
-                    conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
-        finally:
-            self._admin.dispose()
-
-
-@contextmanager
-def open_backend(backend: Backend) -> Iterator[Backend]:
-    try:
-        yield backend
-    finally:
-        backend.close()
-
 
 # --------------------------------------------------------------- part 2: release
 
@@ -502,21 +425,6 @@ def write_export(folder: Path, batch_code: str) -> Path:
         for analyte, value, unit, _ in RESULTS:
             writer.writerow([batch_code, analyte, value, unit or "", "benchmark"])
     return path
-
-
-def verify_trail(db: Database) -> dict[str, Any]:
-    start = time.perf_counter()
-    with db.read() as session:
-        report = audit.verify(session)
-    return {
-        "ok": report.ok,
-        "n_entries": report.n_entries,
-        "n_records": report.n_records,
-        "first_bad_seq": report.first_bad_seq,
-        "findings": [f"{f.kind} {f.seq} {f.record}: {f.message}" for f in report.findings[:5]],
-        "n_findings": len(report.findings),
-        "seconds": round(time.perf_counter() - start, 4),
-    }
 
 
 def _count(db: Database, what: Any) -> int:
@@ -665,7 +573,7 @@ class Lab:
             return int(session.scalar(query) or 0)
 
 
-def probe_lock_during_signing(backend: Backend, lab: Lab, n: int) -> dict[str, Any]:
+def probe_lock_during_signing(backend: ReleaseBackend, lab: Lab, n: int) -> dict[str, Any]:
     """Untimed diagnostic: is the audit-chain write lock held while Argon2 runs?
 
     Writers serialise on the chain head (SQLite ``BEGIN IMMEDIATE``, a PostgreSQL
@@ -706,7 +614,7 @@ def probe_lock_during_signing(backend: Backend, lab: Lab, n: int) -> dict[str, A
 
 
 def run_release(
-    backend: Backend, spec: Specification, n_batches: int, argon2_samples: int, n_probe: int
+    backend: ReleaseBackend, spec: Specification, n_batches: int, argon2_samples: int, n_probe: int
 ) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="v2v-bench-exports-") as tmp:
         setup_start = time.perf_counter()
@@ -836,20 +744,6 @@ def extrapolate(result: dict[str, Any], target: int) -> dict[str, Any]:
 # ---------------------------------------------------------------------- main
 
 
-def _postgres_url(arg: str | None) -> tuple[str | None, str | None]:
-    if arg:
-        return arg, "--postgres-url"
-    for env in POSTGRES_ENVS:
-        if os.environ.get(env):
-            return os.environ[env], env
-    return None, None
-
-
-def _cpus() -> dict[str, Any]:
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    return {"cpu_count": os.cpu_count(), "usable_cpus": usable}
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -877,42 +771,31 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--part", choices=["spec", "release", "all"], default="all", help="which part to run"
     )
-    parser.add_argument(
-        "--backend", choices=["sqlite", "postgresql", "all"], default="all", help="which to run"
-    )
-    parser.add_argument(
-        "--postgres-url",
-        default=None,
-        help=f"PostgreSQL URL (default: ${POSTGRES_ENVS[0]} or ${POSTGRES_ENVS[1]})",
-    )
+    add_backend_args(parser)
     args = parser.parse_args(argv)
     if min(args.evaluations, args.chunk, args.batches, args.argon2_samples) < 1:
         parser.error("--evaluations, --chunk, --batches and --argon2-samples must be positive")
     if args.lock_probe_batches < 0:
         parser.error("--lock-probe-batches must not be negative")
 
-    started = datetime.now(UTC)
     t0 = time.perf_counter()
     spec = bench_spec()
     out: dict[str, Any] = {
         "benchmark": "release",
-        "metadata": {
-            "timestamp": started.isoformat(timespec="seconds"),
-            "vein2vein": vein2vein.__version__,
-            "sqlalchemy": sqlalchemy.__version__,
-            "argon2_cffi": version("argon2-cffi"),
-            "pint": version("pint"),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            **_cpus(),
-            "spec": f"{spec.id} ({len(spec.items)} items; {BASE_SPEC} plus 9 illustrative)",
-            "context": CONTEXT,
-            "target_use": (
+        "metadata": run_metadata(
+            {
+                "sqlalchemy": sqlalchemy.__version__,
+                "argon2_cffi": version("argon2-cffi"),
+                "pint": version("pint"),
+            },
+            NOTE,
+            spec=f"{spec.id} ({len(spec.items)} items; {BASE_SPEC} plus 9 illustrative)",
+            context=CONTEXT,
+            target_use=(
                 "thousands of concurrent batches across a network of sites; the "
                 "extrapolation below is for this machine and one process"
             ),
-            "note": NOTE,
-        },
+        ),
         "results": {},
     }
     if args.part in ("spec", "all"):
@@ -921,17 +804,15 @@ def main(argv: list[str] | None = None) -> int:
         _log(f"spec evaluation: {json.dumps(out['results']['spec_evaluation'])}")
     if args.part in ("release", "all"):
         release: dict[str, Any] = {}
-        backends: list[Callable[[], Backend]] = []
+        backends: list[Callable[[], ReleaseBackend]] = []
         if args.backend in ("sqlite", "all"):
-            backends.append(SQLiteBackend)
+            backends.append(SQLiteReleaseBackend)
         if args.backend in ("postgresql", "all"):
-            url, source = _postgres_url(args.postgres_url)
+            url, source = postgres_url(args.postgres_url)
             if url is None:
-                release["postgresql"] = {
-                    "skipped": f"set {' or '.join(POSTGRES_ENVS)} (or --postgres-url)"
-                }
+                release["postgresql"] = dict(POSTGRES_SKIPPED)
             else:
-                backends.append(partial(PostgresBackend, url))
+                backends.append(partial(PostgresReleaseBackend, url))
                 out["metadata"]["postgres_url_from"] = source
         for make in backends:
             with open_backend(make()) as backend:
@@ -950,7 +831,7 @@ def main(argv: list[str] | None = None) -> int:
         if "audit_verify" in r
     )
     out["audit_trails_intact"] = ok
-    print(json.dumps(out, indent=2, default=str))
+    print_json(out)
     return 0 if ok else 1
 
 

@@ -4,6 +4,11 @@ Grading
     :func:`grade_crs`, :func:`grade_icans` (Lee et al. 2019 ASTCT consensus),
     :func:`grade_neutropenia`, :func:`grade_febrile_neutropenia` (CTCAE v5.0),
     :func:`grade_observations` and :func:`toxicity_episodes` for daily observations.
+Response
+    :func:`assess_lugano` (Lugano 2014), :func:`assess_imwg` and
+    :func:`imwg_mrd_status` (IMWG 2016, MRD with its assay sensitivity),
+    :func:`assess_iwcll` (iwCLL 2018); :func:`best_overall_response`, duration of
+    response, progression-free and overall survival (:func:`outcome_frame`).
 Kinetics
     :func:`nca` (Cmax, Tmax, AUC0-28, Clast, Tlast, persistence), the Stein et al. 2019
     expansion-contraction-persistence model (:func:`stein_curve`, :func:`fit_stein`,
@@ -32,6 +37,16 @@ from ._episodes import (
     toxicity_episodes,
 )
 from ._icans import CAPD_DELIRIUM_MIN, ICE_MIN_AGE_YEARS, ICANSObservation, grade_icans
+from ._imwg import (
+    IMWG_MIN_MRD_SENSITIVITY,
+    MRD_SENSITIVITIES,
+    IMWGAssessment,
+    MRDResult,
+    MyelomaLabs,
+    assess_imwg,
+    imwg_mrd_status,
+)
+from ._iwcll import IwCLLAssessment, assess_iwcll
 from ._kinetics import (
     TYPICAL_PATIENT,
     NCAResult,
@@ -43,6 +58,25 @@ from ._kinetics import (
     plot_kinetics,
     stein_curve,
 )
+from ._lugano import (
+    LUGANO_MAX_TARGETS,
+    SPLEEN_NORMAL_CM,
+    LuganoAssessment,
+    TargetLesion,
+    assess_lugano,
+)
+from ._outcome_times import (
+    RESPONSE_ORDER,
+    DatedResponse,
+    OutcomeTime,
+    PatientCourse,
+    best_overall_response,
+    duration_of_response,
+    outcome_frame,
+    overall_survival,
+    progression_free_survival,
+)
+from ._response import ResponseCall
 
 __all__ = [
     "CAPD_DELIRIUM_MIN",
@@ -50,16 +84,36 @@ __all__ = [
     "DEFAULT_ANC_LLN_PER_MM3",
     "EPISODE_COLUMNS",
     "ICE_MIN_AGE_YEARS",
+    "IMWG_MIN_MRD_SENSITIVITY",
     "LOW_FLOW_MAX_L_MIN",
+    "LUGANO_MAX_TARGETS",
+    "MRD_SENSITIVITIES",
     "OXYGEN_MODES",
+    "RESPONSE_ORDER",
+    "SPLEEN_NORMAL_CM",
     "TYPICAL_PATIENT",
     "VASOPRESSORS",
     "CRSObservation",
     "DatedObservation",
+    "DatedResponse",
     "ICANSObservation",
+    "IMWGAssessment",
+    "IwCLLAssessment",
+    "LuganoAssessment",
+    "MRDResult",
+    "MyelomaLabs",
     "NCAResult",
+    "OutcomeTime",
+    "PatientCourse",
+    "ResponseCall",
     "SteinFit",
     "SteinParameters",
+    "TargetLesion",
+    "assess_imwg",
+    "assess_iwcll",
+    "assess_lugano",
+    "best_overall_response",
+    "duration_of_response",
     "exposure_by_response",
     "fit_stein",
     "grade_crs",
@@ -67,8 +121,12 @@ __all__ = [
     "grade_icans",
     "grade_neutropenia",
     "grade_observations",
+    "imwg_mrd_status",
     "nca",
+    "outcome_frame",
+    "overall_survival",
     "plot_kinetics",
+    "progression_free_survival",
     "read_observations_csv",
     "stein_curve",
     "toxicity_episodes",

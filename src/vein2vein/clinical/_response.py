@@ -1,0 +1,43 @@
+"""Response assessment: shared result type and the module index.
+
+=====================  ====================================================================
+module                 content
+=====================  ====================================================================
+``_lugano.py``         :class:`LuganoAssessment`, :func:`assess_lugano` (lymphoma, 2014)
+``_imwg.py``           :class:`IMWGAssessment`, :class:`MRDResult`, :func:`assess_imwg`,
+                       :func:`imwg_mrd_status` (myeloma, IMWG 2016)
+``_iwcll.py``          :class:`IwCLLAssessment`, :func:`assess_iwcll` (CLL, iwCLL 2018)
+``_outcome_times.py``  :func:`best_overall_response`, :func:`duration_of_response`,
+                       :func:`progression_free_survival`, :func:`overall_survival`,
+                       :func:`outcome_frame`
+=====================  ====================================================================
+
+Every ``assess_*`` function returns a :class:`ResponseCall`: a ``str`` equal to the
+category (``"CR"``, ``"PR"`` ...) that also carries ``reason``, the rule that decided it,
+in words, for the record. Validation notes: ``docs/validation/response.md``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["ResponseCall"]
+
+
+class ResponseCall(str):
+    """A response category (compares equal to its ``str``) with the reason in words.
+
+    Examples
+    --------
+    >>> call = ResponseCall("PR", "SPD decreased by 50.0 % from baseline")
+    >>> call == "PR", call.reason
+    (True, 'SPD decreased by 50.0 % from baseline')
+    """
+
+    reason: str
+
+    def __new__(cls, category: str, reason: str) -> ResponseCall:
+        obj = super().__new__(cls, category)
+        obj.reason = reason
+        return obj
+
+    def __repr__(self) -> str:
+        return f"ResponseCall({str(self)!r}, {self.reason!r})"
