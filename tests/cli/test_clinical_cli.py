@@ -89,3 +89,46 @@ def test_kinetics_bad_value_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture
     path.write_text("patient_id,day,value\nP1,0,0\nP1,seven,10\n")
     assert main(["clinical", "kinetics", str(path)]) == 2
     assert "line 3" in " ".join(capsys.readouterr().err.split())
+
+
+def test_outcomes_report_from_a_patient_table(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    # Synthetic cohort: higher CAR expression, longer progression-free survival.
+    rng = np.random.default_rng(3)
+    n = 60
+    car = rng.normal(30, 8, n)
+    pfs = rng.exponential(200 * np.exp((car - 30) / 10))
+    frame_lines = ["patient_id,car_expression,vcn,pfs_time,pfs_event,responder"]
+    for i in range(n):
+        event = int(pfs[i] < 365)
+        responder = int(car[i] + rng.normal(0, 6) > 30)
+        frame_lines.append(
+            f"P{i},{car[i]:.2f},{rng.normal(2, 0.4):.2f},{min(pfs[i], 365):.1f},{event},{responder}"
+        )
+    path = tmp_path / "patients.csv"
+    path.write_text("\n".join(frame_lines) + "\n")
+    out = tmp_path / "report"
+    code = main(
+        [
+            "clinical",
+            "outcomes",
+            str(path),
+            "--attribute",
+            "car_expression",
+            "--attribute",
+            "vcn",
+            "--out",
+            str(out),
+            "--permutations",
+            "19",
+            "--label",
+            "SYNTHETIC cohort",
+        ]
+    )
+    assert code == 0, capsys.readouterr().err
+    html = (out / "outcomes-report.html").read_text()
+    assert "SYNTHETIC cohort" in html and "<img" in html
+    assert main(["clinical", "outcomes", str(path), "--attribute", "nope", "--out", str(out)]) == 2

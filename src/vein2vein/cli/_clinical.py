@@ -105,6 +105,43 @@ def clinical_kinetics(
     console.print(table)
 
 
+@clinical_app.command("outcomes")
+def clinical_outcomes(
+    file: Path = typer.Argument(
+        ...,
+        help="Patient-level CSV: attributes, pfs_time, pfs_event, dor_time, dor_event, responder.",
+    ),
+    attribute: list[str] = typer.Option(..., "--attribute", help="A product attribute column."),
+    out: Path = typer.Option(..., "--out", help="Folder for the HTML report."),
+    label: str | None = typer.Option(None, "--label", help="Provenance label of the data."),
+    permutations: int = typer.Option(200, "--permutations", min=19, help="Permutation test size."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Link product attributes to outcomes: Kaplan-Meier, Cox, a response model."""
+    import pandas as pd
+
+    from ..clinical import outcomes_report
+
+    try:
+        frame = pd.read_csv(file)
+    except (OSError, ValueError) as exc:
+        msg = f"cannot read: {exc}"
+        raise InvalidInputError(msg, file=str(file)) from None
+    missing = [a for a in attribute if a not in frame.columns]
+    if missing:
+        msg = f"no column {missing[0]!r}; columns: {', '.join(map(str, frame.columns))}"
+        raise InvalidInputError(msg, file=str(file), field=missing[0])
+    path = outcomes_report(
+        frame,
+        attributes=attribute,
+        out_dir=out,
+        label=label or f"patients in {file.name}",
+        n_permutations=permutations,
+        seed=seed,
+    )
+    console.print(f"outcomes report written to {path}")
+
+
 def register(app: typer.Typer) -> None:
     """Attach the clinical commands to the main app."""
     app.add_typer(clinical_app, name="clinical")

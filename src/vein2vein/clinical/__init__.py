@@ -9,6 +9,10 @@ Response
     :func:`imwg_mrd_status` (IMWG 2016, MRD with its assay sensitivity),
     :func:`assess_iwcll` (iwCLL 2018); :func:`best_overall_response`, duration of
     response, progression-free and overall survival (:func:`outcome_frame`).
+Outcomes linked to the product
+    :func:`kaplan_meier_by` (with log-rank), :func:`cox_model`, :func:`response_model`
+    (patient-level cross-validation, permutation test, calibration),
+    :func:`outcomes_report`.
 Kinetics
     :func:`nca` (Cmax, Tmax, AUC0-28, Clast, Tlast, persistence), the Stein et al. 2019
     expansion-contraction-persistence model (:func:`stein_curve`, :func:`fit_stein`,
@@ -76,6 +80,17 @@ from ._outcome_times import (
     overall_survival,
     progression_free_survival,
 )
+from ._outcomes import (
+    MIN_EVENTS,
+    CoxResult,
+    KaplanMeierResult,
+    ResponseModelResult,
+    cox_model,
+    holm_adjust,
+    kaplan_meier_by,
+    outcomes_report,
+    response_model,
+)
 from ._response import ResponseCall
 
 __all__ = [
@@ -87,6 +102,7 @@ __all__ = [
     "IMWG_MIN_MRD_SENSITIVITY",
     "LOW_FLOW_MAX_L_MIN",
     "LUGANO_MAX_TARGETS",
+    "MIN_EVENTS",
     "MRD_SENSITIVITIES",
     "OXYGEN_MODES",
     "RESPONSE_ORDER",
@@ -94,11 +110,13 @@ __all__ = [
     "TYPICAL_PATIENT",
     "VASOPRESSORS",
     "CRSObservation",
+    "CoxResult",
     "DatedObservation",
     "DatedResponse",
     "ICANSObservation",
     "IMWGAssessment",
     "IwCLLAssessment",
+    "KaplanMeierResult",
     "LuganoAssessment",
     "MRDResult",
     "MyelomaLabs",
@@ -106,6 +124,7 @@ __all__ = [
     "OutcomeTime",
     "PatientCourse",
     "ResponseCall",
+    "ResponseModelResult",
     "SteinFit",
     "SteinParameters",
     "TargetLesion",
@@ -113,6 +132,7 @@ __all__ = [
     "assess_iwcll",
     "assess_lugano",
     "best_overall_response",
+    "cox_model",
     "duration_of_response",
     "exposure_by_response",
     "fit_stein",
@@ -121,13 +141,17 @@ __all__ = [
     "grade_icans",
     "grade_neutropenia",
     "grade_observations",
+    "holm_adjust",
     "imwg_mrd_status",
+    "kaplan_meier_by",
     "nca",
     "outcome_frame",
+    "outcomes_report",
     "overall_survival",
     "plot_kinetics",
     "progression_free_survival",
     "read_observations_csv",
+    "response_model",
     "stein_curve",
     "toxicity_episodes",
 ]
