@@ -65,7 +65,7 @@ def db(demo: DemoRun) -> Iterator[Database]:
 
 def test_demo_summary_counts(demo: DemoRun) -> None:
     s = demo.summary
-    assert (s.sites, s.users) == (3, 6)  # admin, three operators, QC, QA
+    assert (s.sites, s.users) == (3, 7)  # admin, three operators, QC, QA, a clinician
     assert s.donations == N_DONATIONS
     assert s.intake == {"accepted": N_BATCHES - 1, "accepted_with_deviation": 1, "rejected": 2}
     assert s.batches == N_BATCHES
@@ -118,6 +118,18 @@ def test_demo_process_monitoring_catches_every_injected_fault(demo: DemoRun) -> 
         assert alarms[batch][0].startswith(watched[fault])
     charts = sorted(p.name for p in (demo.out / "process" / "charts").glob("*.png"))
     assert len(charts) == 2 * len(process["faults_injected"])
+
+
+def test_demo_follows_up_infused_patients(demo: DemoRun) -> None:
+    clinical = demo.summary.clinical
+    assert clinical["label"] == SYNTHETIC_LABEL
+    # Every lot released (or released at risk and not recalled) is infused.
+    assert clinical["patients"] == N_BATCHES - 2
+    assert 0 < clinical["responders"] < clinical["patients"]
+    report = Path(clinical["report"])
+    assert report.is_file() and "<img" in report.read_text()
+    table = (demo.out / "clinical" / "patients.csv").read_text().splitlines()
+    assert len(table) == clinical["patients"] + 1
 
 
 def test_demo_compares_two_hubs(demo: DemoRun) -> None:

@@ -28,7 +28,15 @@ def _clear_previous_run(out: Path, *, database_file: bool) -> None:
     if out.exists() and not out.is_dir():
         msg = f"--out {out} is a file; the demo needs a folder"
         raise RecordConflictError(msg)
-    for folder in ("batch-records", "intake", "release", "coa", "process", "comparability"):
+    for folder in (
+        "batch-records",
+        "intake",
+        "release",
+        "coa",
+        "process",
+        "comparability",
+        "clinical",
+    ):
         shutil.rmtree(out / folder, ignore_errors=True)
     names = ["summary.json", "README.txt"]
     if database_file:
@@ -107,6 +115,10 @@ def demo(
             ("treating sites notified", len(summary.notifications)),
             ("certificates of analysis (PDF)", summary.certificates),
             (
+                "patients followed up / responders",
+                f"{summary.clinical.get('patients', 0)} / {summary.clinical.get('responders', 0)}",
+            ),
+            (
                 "signatures / now invalid",
                 f"{summary.signatures} / {len(summary.invalid_signatures)}",
             ),
@@ -138,7 +150,7 @@ def demo(
         console.print(
             escape(
                 f"outputs in {out}/: summary.json, intake/, process/ (readings, charts), "
-                "release/, coa/ (PDF), comparability/ (HTML report), batch-records/"
+                "release/, coa/ (PDF), comparability/ and clinical/ (HTML reports), batch-records/"
             ),
             highlight=False,
         )

@@ -13,6 +13,10 @@ Outcomes linked to the product
     :func:`kaplan_meier_by` (with log-rank), :func:`cox_model`, :func:`response_model`
     (patient-level cross-validation, permutation test, calibration),
     :func:`outcomes_report`.
+Records
+    :func:`record_infusion`, :func:`record_toxicity`, :func:`record_response`,
+    :func:`record_kinetics` write the follow-up to the system of record;
+    :func:`patient_table` reads it back, one row per patient with the lot's attributes.
 Kinetics
     :func:`nca` (Cmax, Tmax, AUC0-28, Clast, Tlast, persistence), the Stein et al. 2019
     expansion-contraction-persistence model (:func:`stein_curve`, :func:`fit_stein`,
@@ -91,6 +95,14 @@ from ._outcomes import (
     outcomes_report,
     response_model,
 )
+from ._records import (
+    RESPONSE_CATEGORIES,
+    patient_table,
+    record_infusion,
+    record_kinetics,
+    record_response,
+    record_toxicity,
+)
 from ._response import ResponseCall
 
 __all__ = [
@@ -105,6 +117,7 @@ __all__ = [
     "MIN_EVENTS",
     "MRD_SENSITIVITIES",
     "OXYGEN_MODES",
+    "RESPONSE_CATEGORIES",
     "RESPONSE_ORDER",
     "SPLEEN_NORMAL_CM",
     "TYPICAL_PATIENT",
@@ -148,9 +161,14 @@ __all__ = [
     "outcome_frame",
     "outcomes_report",
     "overall_survival",
+    "patient_table",
     "plot_kinetics",
     "progression_free_survival",
     "read_observations_csv",
+    "record_infusion",
+    "record_kinetics",
+    "record_response",
+    "record_toxicity",
     "response_model",
     "stein_curve",
     "toxicity_episodes",

@@ -45,18 +45,22 @@ __all__ = [
     "Donation",
     "DonationStatus",
     "Evaluation",
+    "Infusion",
     "Ingest",
     "Investigation",
+    "KineticsSample",
     "Notification",
     "Patient",
     "ProcessParameter",
     "ProcessStep",
     "Reading",
+    "ResponseAssessment",
     "Role",
     "Sample",
     "Signature",
     "SignatureMeaning",
     "Site",
+    "ToxicityAssessment",
     "User",
 ]
 
@@ -545,6 +549,15 @@ class AuditEntry(Base):
     __table_args__ = (Index("ix_audit_entries_record", "record_table", "record_id"),)
 
 
+# Clinical follow-up models live in their own module; imported here so the metadata and
+# the audit hook know them.
+from ._schema_clinical import (  # noqa: E402
+    Infusion,
+    KineticsSample,
+    ResponseAssessment,
+    ToxicityAssessment,
+)
+
 AUDITED_MODELS: tuple[type[Audited], ...] = (
     Site,
     User,
@@ -564,4 +577,8 @@ AUDITED_MODELS: tuple[type[Audited], ...] = (
     Ingest,
     ControlLimitSet,
     Signature,
+    Infusion,
+    ToxicityAssessment,
+    ResponseAssessment,
+    KineticsSample,
 )

@@ -43,6 +43,7 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "process.limits": frozenset({Role.qa_reviewer}),
     "process.monitor": frozenset({Role.operator, Role.qc_analyst, Role.qa_reviewer}),
     "deviation.close": frozenset({Role.qa_reviewer}),
+    "clinical.record": frozenset({Role.clinician}),
     "record.sign": frozenset(
         {Role.operator, Role.qc_analyst, Role.qa_reviewer, Role.clinician, Role.admin}
     ),

@@ -13,7 +13,9 @@ risk whose 14-day sterility then grows, which opens a deviation and notifies the
 treating site, the rest released); writes a certificate of analysis per lot; corrects
 one signed donation record (its signature then shows invalid); compares two hubs'
 release attributes (equivalence, quality range, site effect) in an HTML report;
-verifies the trail.
+infuses every released lot and records its follow-up (CRS/ICANS grades, transgene
+kinetics, responses) and links product attributes to outcomes in a report; verifies
+the trail.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from .. import __version__, identity
+from ..comparability import lots_from_records
 from ..intake import import_intake
 from ..records import (
     SYSTEM,
@@ -66,6 +69,7 @@ from ..release import (
 )
 from ..specs import shipped_spec
 from ._demo_process import run_comparability, run_process_monitoring
+from ._followup import run_followup
 from ._lab import (
     INTAKE_COLUMNS,
     RELEASE_COLUMNS,
@@ -104,6 +108,7 @@ class DemoSummary:
     certificates: int = 0
     process: dict[str, Any] = field(default_factory=dict)
     comparability: dict[str, Any] = field(default_factory=dict)
+    clinical: dict[str, Any] = field(default_factory=dict)
     signatures: int = 0
     invalid_signatures: list[str] = field(default_factory=list)
     audit_entries: int = 0
@@ -172,6 +177,17 @@ def run_demo(
     )
     _release(db, out_dir, batches, cast, report, seed=seed)
     comparability = run_comparability(db, out_dir, test_site="HUB-B", reference_site="HUB-A")
+    with db.read() as session:
+        lots = lots_from_records(session)
+    car = lots[lots["cqa"] == "car_expression"].set_index("lot")["value"].astype(float)
+    clinical = run_followup(
+        db,
+        out_dir,
+        clinician=cast.clinician,
+        car_expression=car.to_dict(),
+        seed=seed,
+        report=report,
+    )
 
     # A transcription error found after QC review: the correction invalidates the signature.
     with db.unit_of_work(cast.operators[plan[0].collection_site]) as uow:
@@ -184,6 +200,7 @@ def run_demo(
     summary = _summarise(db, out_dir, report)
     summary.process = process
     summary.comparability = comparability
+    summary.clinical = clinical
     (out_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
     return summary
 
@@ -193,6 +210,7 @@ class _Cast:
     operators: dict[str, Actor]
     qc: Actor
     qa: Actor
+    clinician: Actor
     fin: dict[str, str]
 
 
@@ -226,6 +244,13 @@ def _register_people(db: Database, sites: list[PlannedSite]) -> _Cast:
         )
         add_user(
             uow,
+            username="clin",
+            full_name="Treating Physician",
+            role="clinician",
+            password=DEMO_PASSWORD,
+        )
+        add_user(
+            uow,
             username="qa",
             full_name="Quality Assurance Reviewer",
             role="qa_reviewer",
@@ -235,6 +260,7 @@ def _register_people(db: Database, sites: list[PlannedSite]) -> _Cast:
         operators={s.code: db.actor(f"op-{s.code[-1].lower()}") for s in sites},
         qc=db.actor("qc"),
         qa=db.actor("qa"),
+        clinician=db.actor("clin"),
         fin={s.code: s.facility_id for s in sites},
     )
 

@@ -1,0 +1,532 @@
+"""Clinical follow-up in the system of record: infusion, toxicity, response, kinetics.
+
+Writers take a :class:`~vein2vein.records.UnitOfWork` whose actor is a clinician
+(permission ``clinical.record``); every record is audited. :func:`patient_table`
+reads the records back as one row per infused patient, linked to the product's
+release attributes, ready for :func:`~vein2vein.clinical.outcomes_report`.
+
+Days are counted from the infusion (day 0). A patient's follow-up hangs on the
+patient's first infusion.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..comparability._records import lots_from_records
+from ..errors import InvalidInputError, RecordConflictError
+from ..records import (
+    Batch,
+    BatchStatus,
+    Infusion,
+    KineticsSample,
+    Patient,
+    ResponseAssessment,
+    Site,
+    ToxicityAssessment,
+    UnitOfWork,
+    require,
+)
+from ._crs import CRSObservation, grade_crs
+from ._icans import ICANSObservation, grade_icans
+from ._imwg import MRDResult
+from ._nca import nca
+from ._outcome_times import RESPONSE_ORDER
+
+__all__ = [
+    "RESPONSE_CATEGORIES",
+    "patient_table",
+    "record_infusion",
+    "record_kinetics",
+    "record_response",
+    "record_toxicity",
+]
+
+#: The response categories each criteria set may record.
+RESPONSE_CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
+    "lugano": ("CR", "PR", "SD", "PD"),
+    "imwg": ("sCR", "CR", "VGPR", "PR", "MR", "SD", "PD"),
+    "iwcll": ("CR", "PR", "SD", "PD"),
+}
+
+_INFUSIBLE: Final = (BatchStatus.released, BatchStatus.released_at_risk)
+_RANK: Final = {name: i for i, name in enumerate(RESPONSE_ORDER)}
+_RESPONDER_RANK: Final = _RANK["PR"]
+_QPCR: Final = "qpcr"
+_BASE_COLUMNS: Final = ["patient_id", "batch", "site", "indication", "dose_per_kg"]
+_OUTCOME_COLUMNS: Final = [
+    "max_crs",
+    "max_icans",
+    "cmax",
+    "auc0_28",
+    "best_response",
+    "responder",
+    "pfs_time",
+    "pfs_event",
+    "dor_time",
+    "dor_event",
+]
+
+
+def _first_infusion(session: Session, patient: Patient) -> Infusion | None:
+    return session.scalars(
+        select(Infusion)
+        .where(Infusion.patient_id == patient.id)
+        .order_by(Infusion.infused_at, Infusion.id)
+    ).first()
+
+
+def _infused_patient(uow: UnitOfWork, code: str) -> tuple[Patient, Infusion]:
+    patient = uow.get(Patient, code)
+    infusion = _first_infusion(uow.session, patient)
+    if infusion is None:
+        msg = f"patient {code!r} has no recorded infusion; record the infusion first"
+        raise InvalidInputError(msg, field="patient")
+    return patient, infusion
+
+
+def _finite(value: float, field: str, *, positive: bool = False) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        msg = f"{field} must be a number, not {value!r}"
+        raise InvalidInputError(msg, field=field) from None
+    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+        kind = "a positive" if positive else "a non-negative"
+        msg = f"{field} must be {kind} finite number, not {value!r}"
+        raise InvalidInputError(msg, field=field)
+    return number
+
+
+def _day(day: int, field: str = "day") -> int:
+    if isinstance(day, bool) or not isinstance(day, int | np.integer) or day < 0:
+        msg = f"{field} must be a whole number of days since infusion (>= 0), not {day!r}"
+        raise InvalidInputError(msg, field=field)
+    return int(day)
+
+
+def record_infusion(
+    uow: UnitOfWork,
+    *,
+    batch: str,
+    infused_at: datetime,
+    dose_cells: float,
+    indication: str,
+) -> Infusion:
+    """Record the infusion of a released batch into its patient.
+
+    Parameters
+    ----------
+    uow
+        The unit of work; its actor must be a clinician.
+    batch
+        Batch code. Only a ``released`` or ``released_at_risk`` batch may be infused;
+        its status becomes ``infused`` (audited with a reason).
+    infused_at
+        When the infusion started (timezone-aware); day 0 of the follow-up.
+    dose_cells
+        Total dose infused, CAR-T cells (> 0).
+    indication
+        The disease treated, e.g. ``"ALL"``, ``"LBCL"``, ``"MM"``, ``"CLL"``.
+
+    Returns
+    -------
+    Infusion
+        The stored record. ``dose_per_kg`` is ``dose_cells`` divided by the batch's
+        ``patient_weight_kg`` when that is known (else None); ``din`` is the DIN of
+        the batch's donation.
+
+    Raises
+    ------
+    RecordConflictError
+        The batch is not released (or is already infused).
+    InvalidInputError
+        A dose that is not a positive number, a naive time or an empty indication.
+    """
+    require(uow.actor, "clinical.record")
+    lot = uow.get(Batch, batch)
+    if lot.status not in _INFUSIBLE:
+        msg = (
+            f"batch {lot.batch_code} is {lot.status.value}; only a released or "
+            "released-at-risk batch may be infused"
+        )
+        raise RecordConflictError(msg)
+    if infused_at.tzinfo is None:
+        msg = "infused_at must be timezone-aware"
+        raise InvalidInputError(msg, field="infused_at")
+    dose = _finite(dose_cells, "dose_cells", positive=True)
+    indication = indication.strip()
+    if not indication:
+        msg = "the indication is required (e.g. ALL, LBCL, MM, CLL)"
+        raise InvalidInputError(msg, field="indication")
+    weight = lot.patient_weight_kg
+    infusion = uow.add(
+        Infusion(
+            patient_id=lot.patient_id,
+            batch_id=lot.id,
+            din=lot.donation.din,
+            infused_at=infused_at,
+            dose_cells=dose,
+            dose_per_kg=dose / weight if weight else None,
+            indication=indication,
+        )
+    )
+    uow.change(
+        lot,
+        status=BatchStatus.infused,
+        reason=f"infused into patient {lot.patient.patient_code} ({infusion.__record_kind__}:"
+        f"{infusion.id})",
+    )
+    return infusion
+
+
+def record_toxicity(
+    uow: UnitOfWork,
+    *,
+    patient: str,
+    kind: str,
+    day: int,
+    observation: CRSObservation | ICANSObservation,
+    tocilizumab: bool = False,
+    steroids: bool = False,
+) -> ToxicityAssessment:
+    """Record one daily CRS or ICANS assessment with its ASTCT grade.
+
+    Parameters
+    ----------
+    uow
+        The unit of work; its actor must be a clinician.
+    patient
+        Patient code; the patient must have an infusion.
+    kind
+        ``"crs"`` (with a :class:`CRSObservation`) or ``"icans"`` (with an
+        :class:`ICANSObservation`).
+    day
+        Days since infusion (>= 0); one assessment per patient, kind and day.
+    observation
+        The observation; it is stored as JSON next to the grade computed from it by
+        :func:`grade_crs` or :func:`grade_icans`.
+    tocilizumab, steroids
+        Whether tocilizumab or corticosteroids were given that day.
+
+    Returns
+    -------
+    ToxicityAssessment
+        The stored assessment (``grade`` 0-5).
+    """
+    require(uow.actor, "clinical.record")
+    if kind == "crs" and isinstance(observation, CRSObservation):
+        grade = grade_crs(observation)
+    elif kind == "icans" and isinstance(observation, ICANSObservation):
+        grade = grade_icans(observation)
+    elif kind in ("crs", "icans"):
+        expected = "CRSObservation" if kind == "crs" else "ICANSObservation"
+        msg = f"a {kind} assessment needs a {expected}, not {type(observation).__name__}"
+        raise InvalidInputError(msg, field="observation")
+    else:
+        msg = f"unknown toxicity kind {kind!r}; one of: crs, icans"
+        raise InvalidInputError(msg, field="kind")
+    day = _day(day)
+    pt, _ = _infused_patient(uow, patient)
+    return uow.add(
+        ToxicityAssessment(
+            patient_id=pt.id,
+            kind=kind,
+            day=day,
+            grade=grade,
+            observation=observation.model_dump(mode="json"),
+            tocilizumab=bool(tocilizumab),
+            steroids=bool(steroids),
+        )
+    )
+
+
+def record_response(
+    uow: UnitOfWork,
+    *,
+    patient: str,
+    day: int,
+    criteria: str,
+    response: str,
+    reason: str = "",
+    mrd: MRDResult | None = None,
+) -> ResponseAssessment:
+    """Record one disease response assessment, with an MRD result if one was done.
+
+    Parameters
+    ----------
+    uow
+        The unit of work; its actor must be a clinician.
+    patient
+        Patient code; the patient must have an infusion.
+    day
+        Days since infusion (>= 0); ``assessed_on`` is the infusion time plus ``day``.
+    criteria
+        ``"lugano"``, ``"imwg"`` or ``"iwcll"``.
+    response
+        A category of that criteria set (:data:`RESPONSE_CATEGORIES`), e.g. the
+        result of :func:`assess_lugano`; its ``reason`` is used when ``reason`` is
+        empty.
+    reason
+        The basis of the call, in words.
+    mrd
+        A marrow MRD result; stored with its method and assay sensitivity, which is
+        required.
+
+    Returns
+    -------
+    ResponseAssessment
+        The stored assessment.
+    """
+    require(uow.actor, "clinical.record")
+    if criteria not in RESPONSE_CATEGORIES:
+        msg = f"unknown response criteria {criteria!r}; one of: {', '.join(RESPONSE_CATEGORIES)}"
+        raise InvalidInputError(msg, field="criteria")
+    allowed = RESPONSE_CATEGORIES[criteria]
+    if str(response) not in allowed:
+        msg = f"{response!r} is not a {criteria} response; one of: {', '.join(allowed)}"
+        raise InvalidInputError(msg, field="response")
+    mrd_values: dict[str, Any] = {}
+    if mrd is not None:
+        sensitivity = getattr(mrd, "sensitivity", None)
+        if sensitivity is None:
+            msg = "an MRD result must state the sensitivity of the assay (10^-4, -5 or -6)"
+            raise InvalidInputError(msg, field="mrd")
+        mrd_values = {
+            "mrd_result": mrd.result,
+            "mrd_sensitivity": float(sensitivity),
+            "mrd_method": mrd.method,
+        }
+    day = _day(day)
+    pt, infusion = _infused_patient(uow, patient)
+    return uow.add(
+        ResponseAssessment(
+            patient_id=pt.id,
+            assessed_on=infusion.infused_at + timedelta(days=day),
+            day=day,
+            criteria=criteria,
+            response=str(response),
+            reason=reason or getattr(response, "reason", ""),
+            **mrd_values,
+        )
+    )
+
+
+def record_kinetics(
+    uow: UnitOfWork,
+    *,
+    patient: str,
+    days: Sequence[float],
+    values: Sequence[float],
+    unit: str,
+    method: str,
+    lloq: float | None = None,
+) -> int:
+    """Record a patient's CAR transgene levels (one sample per day and method).
+
+    Parameters
+    ----------
+    uow
+        The unit of work; its actor must be a clinician.
+    patient
+        Patient code; the patient must have an infusion.
+    days
+        Days since infusion (>= 0), one per value, each at most once.
+    values
+        Levels (>= 0) in ``unit``.
+    unit
+        Unit of the levels, e.g. ``"copies/ug"`` (qPCR) or ``"cells/uL"`` (flow).
+    method
+        Assay, e.g. ``"qpcr"`` or ``"flow"``; :func:`patient_table` uses ``qpcr``.
+    lloq
+        Lower limit of quantification in ``unit``; a value below it is stored with
+        ``below_lloq`` set. None: only values ``<= 0`` are below it.
+
+    Returns
+    -------
+    int
+        The number of samples stored.
+    """
+    require(uow.actor, "clinical.record")
+    if len(days) != len(values):
+        msg = f"{len(days)} days but {len(values)} values"
+        raise InvalidInputError(msg, field="values")
+    if not days:
+        msg = "no samples given"
+        raise InvalidInputError(msg, field="days")
+    if len({float(d) for d in days}) != len(days):
+        msg = "a day appears more than once; average replicates first"
+        raise InvalidInputError(msg, field="days")
+    if not unit.strip() or not method.strip():
+        field = "unit" if not unit.strip() else "method"
+        msg = f"the {field} is required"
+        raise InvalidInputError(msg, field=field)
+    limit = None if lloq is None else _finite(lloq, "lloq", positive=True)
+    samples = []
+    pt, _ = _infused_patient(uow, patient)
+    for d, v in zip(days, values, strict=True):
+        day = _finite(d, "days")
+        value = _finite(v, "values")
+        below = value <= 0 or (limit is not None and value < limit)
+        samples.append(
+            KineticsSample(
+                patient_id=pt.id,
+                day=day,
+                value=value,
+                unit=unit.strip(),
+                method=method.strip(),
+                below_lloq=below,
+            )
+        )
+    return len(uow.add_all(samples))
+
+
+def _exposure(samples: list[KineticsSample]) -> tuple[float, float]:
+    """Cmax and AUC0-28 of one patient's qPCR samples (NaN when not computable)."""
+    if not samples:
+        return math.nan, math.nan
+    samples = sorted(samples, key=lambda s: s.day)
+    days = [s.day for s in samples]
+    # A BLQ sample enters as 0, so nca treats exactly the flagged samples as BLQ.
+    levels = [0.0 if s.below_lloq else s.value for s in samples]
+    try:
+        result = nca(days, levels, unit=samples[0].unit)
+    except InvalidInputError:
+        return math.nan, math.nan
+    cmax = math.nan if result.cmax is None else result.cmax
+    auc = (
+        math.nan
+        if result.auc_lin_log is None or result.auc_truncated
+        else float(result.auc_lin_log)
+    )
+    return cmax, auc
+
+
+def _outcomes(assessments: list[ResponseAssessment]) -> dict[str, Any]:
+    """Best response, PFS and DOR from one patient's assessments (sorted by day)."""
+    out: dict[str, Any] = {
+        "best_response": None,
+        "responder": math.nan,
+        "pfs_time": math.nan,
+        "pfs_event": math.nan,
+        "dor_time": math.nan,
+        "dor_event": math.nan,
+    }
+    if not assessments:
+        return out
+    until_pd: list[ResponseAssessment] = []
+    for a in assessments:
+        until_pd.append(a)
+        if a.response == "PD":
+            break
+    progressed = until_pd[-1].response == "PD"
+    end = until_pd[-1].day if progressed else assessments[-1].day
+    best = min(until_pd, key=lambda a: _RANK[a.response]).response
+    responder = _RANK[best] <= _RESPONDER_RANK
+    out.update(
+        best_response=best,
+        responder=int(responder),
+        pfs_time=float(end),
+        pfs_event=int(progressed),
+    )
+    if responder:
+        onset = next(a.day for a in until_pd if _RANK[a.response] <= _RESPONDER_RANK)
+        out.update(dor_time=float(end - onset), dor_event=int(progressed))
+    return out
+
+
+def patient_table(session: Session) -> pd.DataFrame:
+    """One row per infused patient: the product, its release attributes and the outcomes.
+
+    Parameters
+    ----------
+    session
+        A reading session (:meth:`~vein2vein.records.Database.read`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per infused patient, sorted by patient code, with these columns.
+
+    ``patient_id, batch, site, indication, dose_per_kg``
+        Patient code, the infused batch code, its manufacturing site code, the
+        indication and the dose per kg (NaN when the weight was not recorded).
+    one column per numeric release attribute
+        From :func:`~vein2vein.comparability.lots_from_records` (latest valid
+        final-product result, in the attribute's most common unit), named by analyte.
+    ``max_crs, max_icans``
+        Highest recorded ASTCT grade; NaN when none was recorded.
+    ``cmax, auc0_28``
+        :func:`nca` on the ``qpcr`` samples; samples flagged ``below_lloq`` enter as
+        BLQ (0). ``auc0_28`` is the linear-up/log-down AUC, NaN when the profile stops
+        before day 28 (a truncated AUC is not comparable) or has no quantifiable
+        sample.
+    ``best_response, responder``
+        Best category by ``sCR > CR > VGPR > PR > MR > SD > PD`` over the assessments
+        up to and including the first PD (later ones do not count); ``responder`` is
+        1 for PR or better (CR/PR; sCR, VGPR too), else 0.
+    ``pfs_time, pfs_event``
+        Days from infusion to the first PD (event 1), else to the last assessment
+        (censored, event 0).
+    ``dor_time, dor_event``
+        Responders only: days from the first PR-or-better assessment to the first PD
+        (event 1) or to the last assessment (event 0); NaN for non-responders.
+
+    Patients without any response assessment have ``best_response`` None and NaN
+    response and survival columns. A patient infused more than once is listed with
+    the first infusion.
+    """
+    infusions = session.execute(
+        select(Infusion, Patient.patient_code, Batch.batch_code, Site.code)
+        .join(Patient, Patient.id == Infusion.patient_id)
+        .join(Batch, Batch.id == Infusion.batch_id)
+        .join(Site, Site.id == Batch.site_id)
+        .order_by(Patient.patient_code, Infusion.infused_at, Infusion.id)
+    ).all()
+    toxicity = session.scalars(select(ToxicityAssessment)).all()
+    responses = session.scalars(
+        select(ResponseAssessment).order_by(ResponseAssessment.day, ResponseAssessment.id)
+    ).all()
+    kinetics = session.scalars(select(KineticsSample)).all()
+    rows: list[dict[str, Any]] = []
+    seen: set[int] = set()
+    for infusion, code, lot, site in infusions:
+        if infusion.patient_id in seen:
+            continue
+        seen.add(infusion.patient_id)
+        pid = infusion.patient_id
+        crs = [t.grade for t in toxicity if t.patient_id == pid and t.kind == "crs"]
+        icans = [t.grade for t in toxicity if t.patient_id == pid and t.kind == "icans"]
+        qpcr = [k for k in kinetics if k.patient_id == pid and k.method.lower() == _QPCR]
+        cmax, auc = _exposure(qpcr)
+        rows.append(
+            {
+                "patient_id": code,
+                "batch": lot,
+                "site": site,
+                "indication": infusion.indication,
+                "dose_per_kg": math.nan if infusion.dose_per_kg is None else infusion.dose_per_kg,
+                "max_crs": max(crs) if crs else math.nan,
+                "max_icans": max(icans) if icans else math.nan,
+                "cmax": cmax,
+                "auc0_28": auc,
+                **_outcomes([r for r in responses if r.patient_id == pid]),
+            }
+        )
+    table = pd.DataFrame(rows, columns=_BASE_COLUMNS + _OUTCOME_COLUMNS)
+    lots = lots_from_records(session)
+    lots = lots[lots["lot"].isin(table["batch"])]
+    cqas = lots.pivot_table(index="lot", columns="cqa", values="value", aggfunc="first")
+    cqa_columns = [c for c in sorted(cqas.columns) if c not in table.columns]
+    table = table.merge(cqas[cqa_columns], left_on="batch", right_index=True, how="left").reindex(
+        columns=_BASE_COLUMNS + cqa_columns + _OUTCOME_COLUMNS
+    )
+    return table.reset_index(drop=True)
