@@ -22,6 +22,12 @@ PUBLIC_PACKAGES = [
     "vein2vein.process",
     "vein2vein.comparability",
     "vein2vein.clinical",
+    "vein2vein.invivo",
+    "vein2vein.singlecell",
+    "vein2vein.singlecell.io",
+    "vein2vein.singlecell.pp",
+    "vein2vein.singlecell.tl",
+    "vein2vein.singlecell.pl",
     "vein2vein.testing",
 ]
 

@@ -33,9 +33,11 @@ from . import (
     _comparability,
     _demo,
     _identity,
+    _invivo,
     _monitoring,
     _process,
     _release,
+    _singlecell,
     _specs,
 )
 from ._common import STATE, err_console
@@ -72,6 +74,8 @@ _process.register(app)
 _monitoring.register(app, _process.process_app)
 _comparability.register(app)
 _clinical.register(app)
+_invivo.register(app)
+_singlecell.register(app)
 _audit.register(app)
 _demo.register(app)
 

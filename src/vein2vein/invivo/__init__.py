@@ -1,0 +1,16 @@
+"""In vivo CAR-T programs: dose-finding designs, dose to CAR+ cell kinetics, the sliding scale.
+
+Dose finding
+    BOIN (Liu & Yuan 2015), BOIN12 (Lin et al. 2020), TITE-BOIN (Yuan et al. 2018) and
+    EffTox (Thall & Cook 2004), each with ``next_dose(outcomes)`` on the cohort notation of
+    the R ``escalation`` package, and simulation of their operating characteristics.
+From dose to CAR+ cells
+    A kinetic model from the administered dose to the Stein et al. 2019 expansion,
+    contraction and persistence phases (ours: no published model exists).
+The sliding scale
+    Exposure-response and exposure-toxicity models and the efficacy/toxicity chart.
+"""
+
+from __future__ import annotations
+
+__all__: list[str] = []
