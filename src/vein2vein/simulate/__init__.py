@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from ._demo import DemoSummary, run_demo
 from ._network import SYNTHETIC_LABEL, PlannedDonation, PlannedSite, synthetic_network
+from ._singlecell import SyntheticProduct, synthetic_product, write_10x_h5
 
 __all__ = [
     "SYNTHETIC_LABEL",
     "DemoSummary",
     "PlannedDonation",
     "PlannedSite",
+    "SyntheticProduct",
     "run_demo",
     "synthetic_network",
+    "synthetic_product",
+    "write_10x_h5",
 ]
