@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._io_tcr import read_tcr
+
+__all__: list[str] = ["read_tcr"]

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._diversity import DIVERSITY_METRICS, diversity
+
+__all__: list[str] = ["DIVERSITY_METRICS", "diversity"]
