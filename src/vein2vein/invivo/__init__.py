@@ -13,4 +13,15 @@ The sliding scale
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._boin import BOIN, boin_boundaries
+from ._boin12 import BOIN12
+from ._outcomes import Decision, Outcomes, parse_outcomes
+
+__all__: list[str] = [
+    "BOIN",
+    "BOIN12",
+    "Decision",
+    "Outcomes",
+    "boin_boundaries",
+    "parse_outcomes",
+]
