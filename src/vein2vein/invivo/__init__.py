@@ -15,13 +15,31 @@ from __future__ import annotations
 
 from ._boin import BOIN, boin_boundaries
 from ._boin12 import BOIN12
+from ._kinetics import (
+    TYPICAL_LENTIVIRAL,
+    TYPICAL_LNP_MRNA,
+    InvivoKineticParameters,
+    invivo_curve,
+    neutralized_fraction,
+    simulate_invivo,
+)
+from ._kinetics_fit import InvivoFit, fit_invivo, predicted_exposure
 from ._outcomes import Decision, Outcomes, parse_outcomes
 
 __all__: list[str] = [
     "BOIN",
     "BOIN12",
+    "TYPICAL_LENTIVIRAL",
+    "TYPICAL_LNP_MRNA",
     "Decision",
+    "InvivoFit",
+    "InvivoKineticParameters",
     "Outcomes",
     "boin_boundaries",
+    "fit_invivo",
+    "invivo_curve",
+    "neutralized_fraction",
     "parse_outcomes",
+    "predicted_exposure",
+    "simulate_invivo",
 ]
