@@ -9,9 +9,9 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from vein2vein.clinical._crs import CRSObservation
-from vein2vein.clinical._episodes import (
+from vein2vein.clinical import (
     EPISODE_COLUMNS,
+    CRSObservation,
     DatedObservation,
     grade_observations,
     read_observations_csv,

@@ -1,4 +1,4 @@
-"""``clinical``: toxicity grading of daily observations, and cellular kinetics."""
+"""``clinical``: grading, kinetics, outcomes; recording commands in ``_clinical_records``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,13 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InvalidInputError
-from ._common import console, emit_json
+from . import _clinical_records
+from ._common import console, database, emit_json
 
-clinical_app = typer.Typer(help="Clinical follow-up: CRS/ICANS grading, cellular kinetics.")
+clinical_app = typer.Typer(
+    help="Clinical follow-up: grading, kinetics, records (infusion, toxicity, response, "
+    "kinetics) and outcomes linked to the product."
+)
 
 
 @clinical_app.command("grade")
@@ -107,41 +111,81 @@ def clinical_kinetics(
 
 @clinical_app.command("outcomes")
 def clinical_outcomes(
-    file: Path = typer.Argument(
-        ...,
-        help="Patient-level CSV: attributes, pfs_time, pfs_event, dor_time, dor_event, responder.",
+    file: Path | None = typer.Argument(
+        None,
+        help="Patient-level CSV (attributes, pfs_time, pfs_event, dor_time, dor_event, "
+        "responder). Omit it to use the patient table of the database (--db).",
     ),
-    attribute: list[str] = typer.Option(..., "--attribute", help="A product attribute column."),
+    attribute: list[str] | None = typer.Option(
+        None,
+        "--attribute",
+        help="A product attribute column (repeat the option). Default: every numeric "
+        "release attribute that varies between patients.",
+    ),
     out: Path = typer.Option(..., "--out", help="Folder for the HTML report."),
     label: str | None = typer.Option(None, "--label", help="Provenance label of the data."),
     permutations: int = typer.Option(200, "--permutations", min=19, help="Permutation test size."),
     seed: int = typer.Option(0, "--seed"),
+    table_out: Path | None = typer.Option(
+        None, "--table", help="Also write the patient table used to this CSV."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
-    """Link product attributes to outcomes: Kaplan-Meier, Cox, a response model."""
+    """Link product attributes to outcomes: Kaplan-Meier, Cox, a response model.
+
+    Without FILE, the patient table is built from the system of record: one row per
+    infused patient with the infused lot's release attributes, toxicity, exposure,
+    best response, PFS and duration of response.
+    """
     import pandas as pd
 
-    from ..clinical import outcomes_report
+    from ..clinical import outcomes_report, patient_table, product_attributes
 
-    try:
-        frame = pd.read_csv(file)
-    except (OSError, ValueError) as exc:
-        msg = f"cannot read: {exc}"
-        raise InvalidInputError(msg, file=str(file)) from None
-    missing = [a for a in attribute if a not in frame.columns]
+    if file is None:
+        db = database()
+        with db.read() as session:
+            frame = patient_table(session)
+        if frame.empty:
+            msg = "no infused patients in the database; record infusions first"
+            raise InvalidInputError(msg, field="db")
+        source = "patients in the system of record"
+        where: dict[str, str] = {"field": "attributes"}
+    else:
+        try:
+            frame = pd.read_csv(file)
+        except (OSError, ValueError) as exc:
+            msg = f"cannot read: {exc}"
+            raise InvalidInputError(msg, file=str(file)) from None
+        source = f"patients in {file.name}"
+        where = {"file": str(file), "field": "attributes"}
+    missing = [a for a in attribute or () if a not in frame.columns]
     if missing:
         msg = f"no column {missing[0]!r}; columns: {', '.join(map(str, frame.columns))}"
-        raise InvalidInputError(msg, file=str(file), field=missing[0])
+        raise InvalidInputError(msg, file=where.get("file"), field=missing[0])
+    try:
+        attributes = list(attribute) if attribute else product_attributes(frame)
+    except InvalidInputError as exc:
+        raise InvalidInputError(exc.reason, **where) from None
+    if table_out is not None:
+        frame.to_csv(table_out, index=False)
     path = outcomes_report(
         frame,
-        attributes=attribute,
+        attributes=attributes,
         out_dir=out,
-        label=label or f"patients in {file.name}",
+        label=label or source,
         n_permutations=permutations,
         seed=seed,
     )
-    console.print(f"outcomes report written to {path}")
+    if as_json:
+        emit_json({"report": str(path), "patients": len(frame), "attributes": attributes})
+        return
+    console.print(
+        f"outcomes report on {len(frame)} patient(s), attributes {', '.join(attributes)}, "
+        f"written to {path}"
+    )
 
 
 def register(app: typer.Typer) -> None:
     """Attach the clinical commands to the main app."""
+    _clinical_records.register(clinical_app)
     app.add_typer(clinical_app, name="clinical")

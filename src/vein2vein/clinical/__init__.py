@@ -16,6 +16,9 @@ Outcomes linked to the product
 Records
     :func:`record_infusion`, :func:`record_toxicity`, :func:`record_response`,
     :func:`record_kinetics` write the follow-up to the system of record;
+    :func:`import_toxicity`, :func:`import_responses`, :func:`import_kinetics` store a
+    CSV file of them all or nothing (read by :func:`read_observations_csv`,
+    :func:`read_responses_csv`, :func:`read_kinetics_csv`);
     :func:`patient_table` reads it back, one row per patient with the lot's attributes.
 Kinetics
     :func:`nca` (Cmax, Tmax, AUC0-28, Clast, Tlast, persistence), the Stein et al. 2019
@@ -36,15 +39,22 @@ from ._crs import (
     CRSObservation,
     grade_crs,
 )
+from ._csv import (
+    KINETICS_COLUMNS,
+    RESPONSE_COLUMNS,
+    read_kinetics_csv,
+    read_observations_csv,
+    read_responses_csv,
+)
 from ._ctcae import DEFAULT_ANC_LLN_PER_MM3, grade_febrile_neutropenia, grade_neutropenia
 from ._episodes import (
     EPISODE_COLUMNS,
     DatedObservation,
     grade_observations,
-    read_observations_csv,
     toxicity_episodes,
 )
 from ._icans import CAPD_DELIRIUM_MIN, ICE_MIN_AGE_YEARS, ICANSObservation, grade_icans
+from ._imports import RecordedFile, import_kinetics, import_responses, import_toxicity
 from ._imwg import (
     IMWG_MIN_MRD_SENSITIVITY,
     MRD_SENSITIVITIES,
@@ -95,9 +105,14 @@ from ._outcomes import (
     outcomes_report,
     response_model,
 )
+from ._patient_table import (
+    PATIENT_COLUMNS,
+    patient_outcomes,
+    patient_table,
+    product_attributes,
+)
 from ._records import (
     RESPONSE_CATEGORIES,
-    patient_table,
     record_infusion,
     record_kinetics,
     record_response,
@@ -112,12 +127,15 @@ __all__ = [
     "EPISODE_COLUMNS",
     "ICE_MIN_AGE_YEARS",
     "IMWG_MIN_MRD_SENSITIVITY",
+    "KINETICS_COLUMNS",
     "LOW_FLOW_MAX_L_MIN",
     "LUGANO_MAX_TARGETS",
     "MIN_EVENTS",
     "MRD_SENSITIVITIES",
     "OXYGEN_MODES",
+    "PATIENT_COLUMNS",
     "RESPONSE_CATEGORIES",
+    "RESPONSE_COLUMNS",
     "RESPONSE_ORDER",
     "SPLEEN_NORMAL_CM",
     "TYPICAL_PATIENT",
@@ -136,6 +154,7 @@ __all__ = [
     "NCAResult",
     "OutcomeTime",
     "PatientCourse",
+    "RecordedFile",
     "ResponseCall",
     "ResponseModelResult",
     "SteinFit",
@@ -155,16 +174,23 @@ __all__ = [
     "grade_neutropenia",
     "grade_observations",
     "holm_adjust",
+    "import_kinetics",
+    "import_responses",
+    "import_toxicity",
     "imwg_mrd_status",
     "kaplan_meier_by",
     "nca",
     "outcome_frame",
     "outcomes_report",
     "overall_survival",
+    "patient_outcomes",
     "patient_table",
     "plot_kinetics",
+    "product_attributes",
     "progression_free_survival",
+    "read_kinetics_csv",
     "read_observations_csv",
+    "read_responses_csv",
     "record_infusion",
     "record_kinetics",
     "record_response",

@@ -37,13 +37,9 @@ antipyretics also count and are not recorded here.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Annotated, Any, Final
 
 import numpy as np
@@ -51,20 +47,33 @@ import pandas as pd
 from pydantic import Field
 
 from ..errors import InvalidInputError
-from ._crs import CRSObservation, grade_crs
-from ._grading import KINDS, ObservationModel
-from ._icans import ICANSObservation, grade_icans
+from ._cells import (
+    _CONVERTERS,
+    _GRADERS,
+    _MODELS,
+    SERIES_COLUMNS,
+    _check_kind,
+    _day,
+    _is_missing,
+    _located,
+    _observation,
+    _raise_collected,
+    _required_fields,
+    _to_bool,
+    _to_int,
+    _where,
+)
+from ._crs import CRSObservation
+from ._grading import ObservationModel
+from ._icans import ICANSObservation
 
 __all__ = [
     "EPISODE_COLUMNS",
     "DatedObservation",
     "grade_observations",
-    "read_observations_csv",
     "toxicity_episodes",
 ]
 
-SERIES_COLUMNS: Final[tuple[str, ...]] = ("patient_id", "day", "tocilizumab", "steroids")
-COMMENT_COLUMN: Final = "comment"
 EPISODE_COLUMNS: Final[tuple[str, ...]] = (
     "patient_id",
     "kind",
@@ -83,184 +92,6 @@ EPISODE_COLUMNS: Final[tuple[str, ...]] = (
     "steroids_days_from_onset",
 )
 """Columns of the frame :func:`toxicity_episodes` returns, in order."""
-
-_MAX_NOTES: Final = 20
-_TRUE: Final = frozenset({"true", "t", "yes", "y", "1"})
-_FALSE: Final = frozenset({"false", "f", "no", "n", "0"})
-
-_Model = type[CRSObservation] | type[ICANSObservation]
-_MODELS: Final[dict[str, _Model]] = {"crs": CRSObservation, "icans": ICANSObservation}
-_GRADERS: Final[dict[str, Callable[[Any], int]]] = {"crs": grade_crs, "icans": grade_icans}
-
-
-# ----------------------------------------------------------------- cell conversion
-
-
-def _is_missing(value: object) -> bool:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating) and math.isnan(float(value)):
-        return True
-    return isinstance(value, str) and not value.strip()
-
-
-def _to_bool(value: object) -> bool:
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer) and int(value) in (0, 1):
-        return bool(int(value))
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-    msg = f"{value!r} is not true or false (write true/false, yes/no or 1/0)"
-    raise ValueError(msg)
-
-
-def _to_float(value: object) -> float:
-    if isinstance(value, bool | np.bool_):
-        msg = f"{value!r} is not a number"
-        raise ValueError(msg)
-    if isinstance(value, int | float | np.integer | np.floating):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            pass
-    msg = f"{value!r} is not a number"
-    raise ValueError(msg)
-
-
-def _to_int(value: object) -> int:
-    if isinstance(value, bool | np.bool_):
-        msg = f"{value!r} is not a whole number"
-        raise ValueError(msg)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    number = _to_float(value)
-    if not (math.isfinite(number) and number.is_integer()):
-        msg = f"{value!r} is not a whole number"
-        raise ValueError(msg)
-    return int(number)
-
-
-def _to_str(value: object) -> str:
-    if isinstance(value, str):
-        return value.strip()
-    msg = f"{value!r} is not text"
-    raise ValueError(msg)
-
-
-def _to_drugs(value: object) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(part.strip() for part in value.split(";") if part.strip())
-    if isinstance(value, list | tuple | np.ndarray):
-        return tuple(str(v) for v in value)
-    msg = f"{value!r} is not a list of drug names (separate names with ';')"
-    raise ValueError(msg)
-
-
-_CONVERTERS: Final[dict[str, dict[str, Callable[[object], object]]]] = {
-    "crs": {
-        "temperature_c": _to_float,
-        "hypotension": _to_bool,
-        "vasopressors": _to_drugs,
-        "oxygen": _to_str,
-        "oxygen_flow_l_min": _to_float,
-        "fever_treated": _to_bool,
-        "death_from_crs": _to_bool,
-    },
-    "icans": {
-        "age_years": _to_float,
-        "ice_score": _to_int,
-        "capd_score": _to_int,
-        "developmental_delay": _to_bool,
-        "able_to_perform_assessment": _to_bool,
-        "consciousness": _to_str,
-        "seizure": _to_str,
-        "motor_weakness": _to_str,
-        "cerebral_edema": _to_str,
-        "decerebrate_or_decorticate_posturing": _to_bool,
-        "cranial_nerve_vi_palsy": _to_bool,
-        "papilledema": _to_bool,
-        "cushings_triad": _to_bool,
-        "tremor": _to_bool,
-        "myoclonus": _to_bool,
-        "intracranial_hemorrhage": _to_bool,
-        "death_from_icans": _to_bool,
-    },
-}
-
-
-def _required_fields(kind: str) -> tuple[str, ...]:
-    model = _MODELS[kind]
-    return tuple(name for name, info in model.model_fields.items() if info.is_required())
-
-
-def _check_kind(kind: object) -> str:
-    if kind not in KINDS:
-        msg = f"{kind!r} is not a toxicity kind; use one of {', '.join(KINDS)}"
-        raise InvalidInputError(msg, field="kind")
-    return str(kind)
-
-
-def _observation(kind: str, cells: Mapping[str, object]) -> CRSObservation | ICANSObservation:
-    """Build the model from raw cells; missing optional cells take the model default."""
-    data: dict[str, object] = {}
-    for name, convert in _CONVERTERS[kind].items():
-        if name not in cells or _is_missing(cells[name]):
-            continue
-        try:
-            data[name] = convert(cells[name])
-        except ValueError as exc:
-            raise InvalidInputError(str(exc), field=name) from None
-    return _MODELS[kind](**data)
-
-
-def _day(value: object) -> int | dt.date:
-    if isinstance(value, dt.datetime):  # pandas.Timestamp too
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
-        msg = f"{value!r} is neither a study day (integer) nor a date (YYYY-MM-DD)"
-        raise ValueError(msg)
-    return _to_int(value)
-
-
-def _where(frame: pd.DataFrame, label: object) -> str:
-    return f"line {label}" if frame.index.name == "line" else f"row {label!r}"
-
-
-def _raise_collected(problems: list[InvalidInputError]) -> None:
-    if not problems:
-        return
-    first = problems[0]
-    for other in problems[1 : _MAX_NOTES + 1]:
-        first.add_note(str(other))
-    if len(problems) > _MAX_NOTES + 1:
-        first.add_note(f"... and {len(problems) - _MAX_NOTES - 1} more")
-    raise first
-
-
-def _located(exc: InvalidInputError, where: str, *, file: str | None = None) -> InvalidInputError:
-    located = InvalidInputError(f"{where}: {exc.reason}", file=file, field=exc.field)
-    for note in getattr(exc, "__notes__", ()):
-        located.add_note(f"{where}: {note}")
-    return located
-
 
 # ----------------------------------------------------------------- grading a frame
 
@@ -608,145 +439,3 @@ def _episode_frame(rows: list[dict[str, Any]], *, dated: bool) -> pd.DataFrame:
         else:
             frame[column] = frame[column].astype("Int64")
     return frame
-
-
-# ----------------------------------------------------------------- CSV
-
-
-def _fields_of(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    required = (*SERIES_COLUMNS, *_required_fields(kind))
-    optional = (*(c for c in _CONVERTERS[kind] if c not in required), COMMENT_COLUMN)
-    return required, optional
-
-
-def read_observations_csv(path: str | Path, *, kind: str) -> pd.DataFrame:
-    r"""Read a daily CRS or ICANS series from CSV (UTF-8, optional BOM), validating every row.
-
-    Parameters
-    ----------
-    path
-        The CSV file. Required columns: ``patient_id``, ``day`` (integer study day or
-        ``YYYY-MM-DD``), ``tocilizumab``, ``steroids`` and the required fields of the
-        observation model; optional: its other fields and ``comment``. Other columns
-        are refused (a misspelt optional column would otherwise be ignored silently).
-        Booleans are ``true/false``, ``yes/no`` or ``1/0``; ``vasopressors`` are
-        separated by ``;``; an empty optional cell takes the model default.
-    kind
-        ``"crs"`` or ``"icans"``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by the file's line number (index name ``line``), with ``patient_id``,
-        ``day``, ``tocilizumab``, ``steroids``, every model field (validated and
-        normalised, defaults filled) and ``comment`` when present. Ready for
-        :func:`grade_observations` and :func:`toxicity_episodes`, whose errors then
-        name the line.
-
-    Raises
-    ------
-    InvalidInputError
-        Naming the file, the line and the field: an unreadable or empty file, a bad
-        header, a row with the wrong number of fields, a cell that does not convert or
-        validate, or study days mixed with dates. The first problem is raised; the
-        others (up to 20) are attached as notes.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> path = pathlib.Path(tempfile.mkdtemp()) / "crs.csv"
-    >>> _ = path.write_text(
-    ...     "patient_id,day,tocilizumab,steroids,temperature_c,hypotension,vasopressors,"
-    ...     "oxygen,oxygen_flow_l_min,fever_treated\n"
-    ...     "P1,1,false,false,38.9,yes,norepinephrine;vasopressin,nasal_cannula,4,no\n")
-    >>> frame = read_observations_csv(path, kind="crs")
-    >>> frame.loc[2, "vasopressors"], grade_observations(frame, kind="crs").loc[2, "grade"]
-    (('norepinephrine', 'vasopressin'), np.int64(3))
-    """
-    kind = _check_kind(kind)
-    path = Path(path)
-    name = str(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        msg = f"cannot read the file: {exc.strerror or exc}"
-        raise InvalidInputError(msg, file=name) from None
-    except UnicodeDecodeError as exc:
-        msg = f"not UTF-8 text (byte {exc.start})"
-        raise InvalidInputError(msg, file=name) from None
-
-    required, optional = _fields_of(kind)
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or not any(h.strip() for h in header):
-        msg = f"line 1: the file is empty; expected a header with {','.join(required)}"
-        raise InvalidInputError(msg, file=name)
-    columns = [h.strip().lower() for h in header]
-    missing = [c for c in required if c not in columns]
-    if missing:
-        msg = f"line 1: the header lacks column(s) {', '.join(missing)} needed for {kind}"
-        raise InvalidInputError(msg, file=name, field=missing[0])
-    unknown = [c for c in columns if c not in required and c not in optional]
-    if unknown:
-        msg = (
-            f"line 1: unknown column(s) {', '.join(unknown)} for {kind}; "
-            f"allowed: {', '.join((*required, *optional))}"
-        )
-        raise InvalidInputError(msg, file=name, field=unknown[0])
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        msg = f"line 1: column(s) {', '.join(repeated)} appear more than once"
-        raise InvalidInputError(msg, file=name, field=repeated[0])
-
-    problems: list[InvalidInputError] = []
-    rows: list[dict[str, object]] = []
-    lines: list[int] = []
-    for fields in reader:
-        line = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
-        if len(fields) != len(columns):
-            msg = f"line {line}: {len(fields)} fields, the header has {len(columns)}"
-            problems.append(InvalidInputError(msg, file=name))
-            continue
-        cells = dict(zip(columns, fields, strict=True))
-        try:
-            rows.append(_csv_row(kind, cells))
-            lines.append(line)
-        except InvalidInputError as exc:
-            problems.append(_located(exc, f"line {line}", file=name))
-    _raise_collected(problems)
-    if not rows:
-        msg = "no observations below the header"
-        raise InvalidInputError(msg, file=name)
-    if len({isinstance(r["day"], dt.date) for r in rows}) > 1:
-        msg = "the file mixes study days (integers) and calendar dates (YYYY-MM-DD)"
-        raise InvalidInputError(msg, file=name, field="day")
-    frame = pd.DataFrame(rows, index=pd.Index(lines, name="line"))
-    if kind == "icans":
-        for column in ("ice_score", "capd_score"):
-            frame[column] = frame[column].astype("Int64")
-    return frame
-
-
-def _csv_row(kind: str, cells: Mapping[str, str]) -> dict[str, object]:
-    row: dict[str, object] = {}
-    patient = cells["patient_id"].strip()
-    if not patient:
-        msg = "empty patient_id"
-        raise InvalidInputError(msg, field="patient_id")
-    row["patient_id"] = patient
-    for column in ("day", "tocilizumab", "steroids"):
-        value = cells[column]
-        if not value.strip():
-            msg = f"empty {column}"
-            raise InvalidInputError(msg, field=column)
-        try:
-            row[column] = _day(value) if column == "day" else _to_bool(value)
-        except ValueError as exc:
-            raise InvalidInputError(str(exc), field=column) from None
-    observation = _observation(kind, cells)
-    row.update(observation.model_dump())
-    if COMMENT_COLUMN in cells:
-        row[COMMENT_COLUMN] = cells[COMMENT_COLUMN].strip()
-    return row

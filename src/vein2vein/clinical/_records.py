@@ -1,9 +1,8 @@
 """Clinical follow-up in the system of record: infusion, toxicity, response, kinetics.
 
 Writers take a :class:`~vein2vein.records.UnitOfWork` whose actor is a clinician
-(permission ``clinical.record``); every record is audited. :func:`patient_table`
-reads the records back as one row per infused patient, linked to the product's
-release attributes, ready for :func:`~vein2vein.clinical.outcomes_report`.
+(permission ``clinical.record``); every record is audited.
+:func:`~vein2vein.clinical.patient_table` reads them back.
 
 Days are counted from the infusion (day 0). A patient's follow-up hangs on the
 patient's first infusion.
@@ -17,11 +16,9 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..comparability._records import lots_from_records
 from ..errors import InvalidInputError, RecordConflictError
 from ..records import (
     Batch,
@@ -30,7 +27,6 @@ from ..records import (
     KineticsSample,
     Patient,
     ResponseAssessment,
-    Site,
     ToxicityAssessment,
     UnitOfWork,
     require,
@@ -38,12 +34,9 @@ from ..records import (
 from ._crs import CRSObservation, grade_crs
 from ._icans import ICANSObservation, grade_icans
 from ._imwg import MRDResult
-from ._nca import nca
-from ._outcome_times import RESPONSE_ORDER
 
 __all__ = [
     "RESPONSE_CATEGORIES",
-    "patient_table",
     "record_infusion",
     "record_kinetics",
     "record_response",
@@ -58,22 +51,6 @@ RESPONSE_CATEGORIES: Final[dict[str, tuple[str, ...]]] = {
 }
 
 _INFUSIBLE: Final = (BatchStatus.released, BatchStatus.released_at_risk)
-_RANK: Final = {name: i for i, name in enumerate(RESPONSE_ORDER)}
-_RESPONDER_RANK: Final = _RANK["PR"]
-_QPCR: Final = "qpcr"
-_BASE_COLUMNS: Final = ["patient_id", "batch", "site", "indication", "dose_per_kg"]
-_OUTCOME_COLUMNS: Final = [
-    "max_crs",
-    "max_icans",
-    "cmax",
-    "auc0_28",
-    "best_response",
-    "responder",
-    "pfs_time",
-    "pfs_event",
-    "dor_time",
-    "dor_event",
-]
 
 
 def _first_infusion(session: Session, patient: Patient) -> Infusion | None:
@@ -329,6 +306,7 @@ def record_kinetics(
     unit: str,
     method: str,
     lloq: float | None = None,
+    below_lloq: Sequence[bool] | None = None,
 ) -> int:
     """Record a patient's CAR transgene levels (one sample per day and method).
 
@@ -349,6 +327,9 @@ def record_kinetics(
     lloq
         Lower limit of quantification in ``unit``; a value below it is stored with
         ``below_lloq`` set. None: only values ``<= 0`` are below it.
+    below_lloq
+        The laboratory's own below-LLOQ flag per value (one per value); a flagged
+        value is stored ``below_lloq`` whatever ``lloq`` says.
 
     Returns
     -------
@@ -359,6 +340,10 @@ def record_kinetics(
     if len(days) != len(values):
         msg = f"{len(days)} days but {len(values)} values"
         raise InvalidInputError(msg, field="values")
+    flags = [False] * len(days) if below_lloq is None else [bool(b) for b in below_lloq]
+    if len(flags) != len(days):
+        msg = f"{len(days)} days but {len(flags)} below_lloq flags"
+        raise InvalidInputError(msg, field="below_lloq")
     if not days:
         msg = "no samples given"
         raise InvalidInputError(msg, field="days")
@@ -372,10 +357,10 @@ def record_kinetics(
     limit = None if lloq is None else _finite(lloq, "lloq", positive=True)
     samples = []
     pt, _ = _infused_patient(uow, patient)
-    for d, v in zip(days, values, strict=True):
+    for d, v, flagged in zip(days, values, flags, strict=True):
         day = _finite(d, "days")
         value = _finite(v, "values")
-        below = value <= 0 or (limit is not None and value < limit)
+        below = flagged or value <= 0 or (limit is not None and value < limit)
         samples.append(
             KineticsSample(
                 patient_id=pt.id,
@@ -387,146 +372,3 @@ def record_kinetics(
             )
         )
     return len(uow.add_all(samples))
-
-
-def _exposure(samples: list[KineticsSample]) -> tuple[float, float]:
-    """Cmax and AUC0-28 of one patient's qPCR samples (NaN when not computable)."""
-    if not samples:
-        return math.nan, math.nan
-    samples = sorted(samples, key=lambda s: s.day)
-    days = [s.day for s in samples]
-    # A BLQ sample enters as 0, so nca treats exactly the flagged samples as BLQ.
-    levels = [0.0 if s.below_lloq else s.value for s in samples]
-    try:
-        result = nca(days, levels, unit=samples[0].unit)
-    except InvalidInputError:
-        return math.nan, math.nan
-    cmax = math.nan if result.cmax is None else result.cmax
-    auc = (
-        math.nan
-        if result.auc_lin_log is None or result.auc_truncated
-        else float(result.auc_lin_log)
-    )
-    return cmax, auc
-
-
-def _outcomes(assessments: list[ResponseAssessment]) -> dict[str, Any]:
-    """Best response, PFS and DOR from one patient's assessments (sorted by day)."""
-    out: dict[str, Any] = {
-        "best_response": None,
-        "responder": math.nan,
-        "pfs_time": math.nan,
-        "pfs_event": math.nan,
-        "dor_time": math.nan,
-        "dor_event": math.nan,
-    }
-    if not assessments:
-        return out
-    until_pd: list[ResponseAssessment] = []
-    for a in assessments:
-        until_pd.append(a)
-        if a.response == "PD":
-            break
-    progressed = until_pd[-1].response == "PD"
-    end = until_pd[-1].day if progressed else assessments[-1].day
-    best = min(until_pd, key=lambda a: _RANK[a.response]).response
-    responder = _RANK[best] <= _RESPONDER_RANK
-    out.update(
-        best_response=best,
-        responder=int(responder),
-        pfs_time=float(end),
-        pfs_event=int(progressed),
-    )
-    if responder:
-        onset = next(a.day for a in until_pd if _RANK[a.response] <= _RESPONDER_RANK)
-        out.update(dor_time=float(end - onset), dor_event=int(progressed))
-    return out
-
-
-def patient_table(session: Session) -> pd.DataFrame:
-    """One row per infused patient: the product, its release attributes and the outcomes.
-
-    Parameters
-    ----------
-    session
-        A reading session (:meth:`~vein2vein.records.Database.read`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per infused patient, sorted by patient code, with these columns.
-
-    ``patient_id, batch, site, indication, dose_per_kg``
-        Patient code, the infused batch code, its manufacturing site code, the
-        indication and the dose per kg (NaN when the weight was not recorded).
-    one column per numeric release attribute
-        From :func:`~vein2vein.comparability.lots_from_records` (latest valid
-        final-product result, in the attribute's most common unit), named by analyte.
-    ``max_crs, max_icans``
-        Highest recorded ASTCT grade; NaN when none was recorded.
-    ``cmax, auc0_28``
-        :func:`nca` on the ``qpcr`` samples; samples flagged ``below_lloq`` enter as
-        BLQ (0). ``auc0_28`` is the linear-up/log-down AUC, NaN when the profile stops
-        before day 28 (a truncated AUC is not comparable) or has no quantifiable
-        sample.
-    ``best_response, responder``
-        Best category by ``sCR > CR > VGPR > PR > MR > SD > PD`` over the assessments
-        up to and including the first PD (later ones do not count); ``responder`` is
-        1 for PR or better (CR/PR; sCR, VGPR too), else 0.
-    ``pfs_time, pfs_event``
-        Days from infusion to the first PD (event 1), else to the last assessment
-        (censored, event 0).
-    ``dor_time, dor_event``
-        Responders only: days from the first PR-or-better assessment to the first PD
-        (event 1) or to the last assessment (event 0); NaN for non-responders.
-
-    Patients without any response assessment have ``best_response`` None and NaN
-    response and survival columns. A patient infused more than once is listed with
-    the first infusion.
-    """
-    infusions = session.execute(
-        select(Infusion, Patient.patient_code, Batch.batch_code, Site.code)
-        .join(Patient, Patient.id == Infusion.patient_id)
-        .join(Batch, Batch.id == Infusion.batch_id)
-        .join(Site, Site.id == Batch.site_id)
-        .order_by(Patient.patient_code, Infusion.infused_at, Infusion.id)
-    ).all()
-    toxicity = session.scalars(select(ToxicityAssessment)).all()
-    responses = session.scalars(
-        select(ResponseAssessment).order_by(ResponseAssessment.day, ResponseAssessment.id)
-    ).all()
-    kinetics = session.scalars(select(KineticsSample)).all()
-    rows: list[dict[str, Any]] = []
-    seen: set[int] = set()
-    for infusion, code, lot, site in infusions:
-        if infusion.patient_id in seen:
-            continue
-        seen.add(infusion.patient_id)
-        pid = infusion.patient_id
-        crs = [t.grade for t in toxicity if t.patient_id == pid and t.kind == "crs"]
-        icans = [t.grade for t in toxicity if t.patient_id == pid and t.kind == "icans"]
-        qpcr = [k for k in kinetics if k.patient_id == pid and k.method.lower() == _QPCR]
-        cmax, auc = _exposure(qpcr)
-        rows.append(
-            {
-                "patient_id": code,
-                "batch": lot,
-                "site": site,
-                "indication": infusion.indication,
-                "dose_per_kg": math.nan if infusion.dose_per_kg is None else infusion.dose_per_kg,
-                "max_crs": max(crs) if crs else math.nan,
-                "max_icans": max(icans) if icans else math.nan,
-                "cmax": cmax,
-                "auc0_28": auc,
-                **_outcomes([r for r in responses if r.patient_id == pid]),
-            }
-        )
-    table = pd.DataFrame(rows, columns=_BASE_COLUMNS + _OUTCOME_COLUMNS)
-    lots = lots_from_records(session)
-    lots = lots[lots["lot"].isin(table["batch"])]
-    cqas = lots.pivot_table(index="lot", columns="cqa", values="value", aggfunc="first")
-    cqa_columns = [c for c in sorted(cqas.columns) if c not in table.columns]
-    table = table.merge(cqas[cqa_columns], left_on="batch", right_index=True, how="left").reindex(
-        columns=_BASE_COLUMNS + cqa_columns + _OUTCOME_COLUMNS
-    )
-    return table.reset_index(drop=True)

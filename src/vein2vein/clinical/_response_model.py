@@ -317,21 +317,25 @@ def response_model(
         cv_text = f"{splits}-fold stratified cross-validation over patients (one row each)"
     folds = list(cv.split(x, y, groups))
 
-    with _collect_warnings(caveats, "scikit-learn"):
-        oof = cross_val_predict(estimator, x, y, groups=groups, cv=folds, method="predict_proba")[
-            :, 1
-        ]
-        score, perm_scores, p_value = permutation_test_score(
-            estimator,
-            x,
-            y,
-            groups=groups,
-            cv=folds,
-            n_permutations=n_permutations,
-            random_state=seed,
-            scoring="roc_auc",
-        )
-        fitted = estimator.fit(x, y)
+    try:
+        with _collect_warnings(caveats, "scikit-learn"):
+            oof = cross_val_predict(
+                estimator, x, y, groups=groups, cv=folds, method="predict_proba"
+            )[:, 1]
+            score, perm_scores, p_value = permutation_test_score(
+                estimator,
+                x,
+                y,
+                groups=groups,
+                cv=folds,
+                n_permutations=n_permutations,
+                random_state=seed,
+                scoring="roc_auc",
+            )
+            fitted = estimator.fit(x, y)
+    except ValueError as exc:  # e.g. a permuted training fold with one class only
+        msg = f"too few patients to cross-validate the model ({len(y)}): {exc}"
+        raise InvalidInputError(msg, field=target) from None
     fold_aurocs = tuple(float(roc_auc_score(y[test], oof[test])) for _, test in folds)
     if not np.isclose(float(score), float(np.mean(fold_aurocs))):  # pragma: no cover
         caveats.append("the permutation test's AUROC differs from the fold AUROCs.")
