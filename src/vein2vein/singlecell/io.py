@@ -2,6 +2,24 @@
 
 from __future__ import annotations
 
+from ._io_gex import read_gex
 from ._io_tcr import read_tcr
+from ._sample_sheet import (
+    SAMPLE_SHEET_COLUMNS,
+    Sample,
+    SampleSheet,
+    carpall_sample_sheet,
+    load_sample,
+    read_sample_sheet,
+)
 
-__all__: list[str] = ["read_tcr"]
+__all__: list[str] = [
+    "SAMPLE_SHEET_COLUMNS",
+    "Sample",
+    "SampleSheet",
+    "carpall_sample_sheet",
+    "load_sample",
+    "read_gex",
+    "read_sample_sheet",
+    "read_tcr",
+]

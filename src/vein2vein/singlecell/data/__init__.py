@@ -1,0 +1,1 @@
+"""Shipped single-cell data: gene signatures and the cell-state rule (YAML)."""
