@@ -25,6 +25,7 @@ from ._kinetics import (
 )
 from ._kinetics_fit import InvivoFit, fit_invivo, predicted_exposure
 from ._outcomes import Decision, Outcomes, parse_outcomes
+from ._sliding import LogisticFit, fit_logistic, plot_sliding_scale, sliding_scale
 
 __all__: list[str] = [
     "BOIN",
@@ -34,12 +35,16 @@ __all__: list[str] = [
     "Decision",
     "InvivoFit",
     "InvivoKineticParameters",
+    "LogisticFit",
     "Outcomes",
     "boin_boundaries",
     "fit_invivo",
+    "fit_logistic",
     "invivo_curve",
     "neutralized_fraction",
     "parse_outcomes",
+    "plot_sliding_scale",
     "predicted_exposure",
     "simulate_invivo",
+    "sliding_scale",
 ]
