@@ -2,9 +2,135 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import InvalidInputError
+from ._common import console, emit_json
 
 invivo_app = typer.Typer(help="In vivo CAR-T programs: dose finding and the sliding scale.")
+
+DESIGNS = ("boin", "boin12", "tite-boin", "efftox")
+
+
+def _design(name: str, doses: int, *, target: float, phi_t: float, phi_e: float) -> Any:
+    """The design object named on the command line (the shell only maps options)."""
+    from .. import invivo
+
+    key = name.lower()
+    if key == "boin":
+        return invivo.BOIN(doses, target)
+    if key == "boin12":
+        return invivo.BOIN12(doses, phi_t, phi_e)
+    if key == "tite-boin" and hasattr(invivo, "TITEBOIN"):
+        return invivo.TITEBOIN(doses, target)
+    if key == "efftox" and hasattr(invivo, "EffTox"):
+        return invivo.EffTox.with_defaults(doses)
+    msg = f"--design must be one of {', '.join(DESIGNS)}, not {name!r}"
+    raise InvalidInputError(msg, field="design")
+
+
+@invivo_app.command("next-dose")
+def invivo_next_dose(
+    design: str = typer.Option(..., "--design", help="boin, boin12, tite-boin or efftox."),
+    doses: int = typer.Option(..., "--doses", min=1, help="Number of dose levels."),
+    outcomes: str = typer.Option(
+        "", "--outcomes", help='Cohorts so far, e.g. "1NNN 2NTN" (E/B for efficacy designs).'
+    ),
+    target: float = typer.Option(0.3, "--target", help="Target toxicity (BOIN, TITE-BOIN)."),
+    phi_t: float = typer.Option(0.35, "--phi-t", help="Toxicity limit (BOIN12)."),
+    phi_e: float = typer.Option(0.25, "--phi-e", help="Efficacy floor (BOIN12)."),
+    follow_up: str | None = typer.Option(
+        None,
+        "--follow-up",
+        help="TITE-BOIN: follow-up days per patient, comma-separated, in outcome order.",
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """The dose for the next cohort from the outcomes so far (cohort notation of escalation)."""
+    chosen = _design(design, doses, target=target, phi_t=phi_t, phi_e=phi_e)
+    if follow_up is not None:
+        if not hasattr(chosen, "decide_with_follow_up"):
+            msg = "--follow-up applies to tite-boin only"
+            raise InvalidInputError(msg, field="follow_up")
+        try:
+            days = [float(v) for v in follow_up.split(",") if v.strip()]
+        except ValueError:
+            msg = f"{follow_up!r} is not a comma-separated list of days"
+            raise InvalidInputError(msg, field="follow_up") from None
+        decision = chosen.decide_with_follow_up(outcomes, follow_up=days)
+    else:
+        decision = chosen.decide(outcomes)
+    if as_json:
+        emit_json({"outcomes": outcomes, **decision.to_dict()})
+        return
+    where = "none: " + decision.action if decision.next_dose is None else decision.next_dose
+    console.print(f"[bold]{escape(decision.design)}[/bold] next dose: {escape(str(where))}")
+    console.print(f"action: {escape(decision.action)}; selected so far: {decision.selected_dose}")
+    for reason in decision.reasons:
+        console.print(f"  - {escape(reason)}")
+
+
+@invivo_app.command("simulate")
+def invivo_simulate(
+    design: str = typer.Option(..., "--design", help="boin or boin12."),
+    scenario: Path = typer.Option(
+        ..., "--scenario", help="YAML (true_tox, true_eff lists) or CSV (dose,true_tox,true_eff)."
+    ),
+    trials: int = typer.Option(10_000, "--trials", min=1, help="Number of simulated trials."),
+    cohort_size: int = typer.Option(3, "--cohort-size", min=1),
+    max_n: int = typer.Option(36, "--max-n", min=1, help="Maximum sample size."),
+    seed: int = typer.Option(0, "--seed"),
+    target: float = typer.Option(0.3, "--target", help="Target toxicity (BOIN)."),
+    phi_t: float = typer.Option(0.35, "--phi-t", help="Toxicity limit (BOIN12)."),
+    phi_e: float = typer.Option(0.25, "--phi-e", help="Efficacy floor (BOIN12)."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the HTML/PNG report."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Operating characteristics of a design under a scenario, by simulated trials."""
+    from ..invivo import load_scenario, oc_report, simulate
+
+    truth = load_scenario(scenario)
+    chosen = _design(design, len(truth.true_tox), target=target, phi_t=phi_t, phi_e=phi_e)
+    if not hasattr(chosen, "_batch_next"):
+        msg = f"simulation is available for boin and boin12, not {design!r}"
+        raise InvalidInputError(msg, field="design")
+    columns = (TextColumn("cohorts"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, disable=as_json, transient=True) as bar:
+        task = bar.add_task("simulate", total=max(max_n // cohort_size, 1))
+        oc = simulate(
+            chosen,
+            true_tox=truth.true_tox,
+            true_eff=truth.true_eff,
+            n_trials=trials,
+            cohort_size=cohort_size,
+            max_n=max_n,
+            seed=seed,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            label=truth.name,
+        )
+    report = None if out is None else oc_report(oc, out_dir=out)
+    if as_json:
+        emit_json({**oc.to_dict(), "report": None if report is None else str(report)})
+        return
+    table = Table("dose", "true tox", "true eff", "P(select)", "mean patients", title=oc.design)
+    eff = oc.true_eff or (None,) * len(oc.true_tox)
+    for i, (t, e, s, n) in enumerate(
+        zip(oc.true_tox, eff, oc.selection, oc.mean_patients, strict=True), start=1
+    ):
+        table.add_row(str(i), f"{t:.2f}", "" if e is None else f"{e:.2f}", f"{s:.3f}", f"{n:.2f}")
+    console.print(table)
+    console.print(
+        f"no dose selected {oc.no_selection:.3f}; early stop {oc.early_stop:.3f}; "
+        f"mean sample size {oc.mean_total:.1f}; toxicity rate {oc.toxicity_rate:.3f}"
+    )
+    if report is not None:
+        console.print(f"report written to {report}")
 
 
 def register(app: typer.Typer) -> None:

@@ -24,7 +24,9 @@ from ._kinetics import (
     simulate_invivo,
 )
 from ._kinetics_fit import InvivoFit, fit_invivo, predicted_exposure
+from ._oc_report import oc_report
 from ._outcomes import Decision, Outcomes, parse_outcomes
+from ._simulate import OperatingCharacteristics, Scenario, load_scenario, simulate
 from ._sliding import LogisticFit, fit_logistic, plot_sliding_scale, sliding_scale
 
 __all__: list[str] = [
@@ -36,15 +38,20 @@ __all__: list[str] = [
     "InvivoFit",
     "InvivoKineticParameters",
     "LogisticFit",
+    "OperatingCharacteristics",
     "Outcomes",
+    "Scenario",
     "boin_boundaries",
     "fit_invivo",
     "fit_logistic",
     "invivo_curve",
+    "load_scenario",
     "neutralized_fraction",
+    "oc_report",
     "parse_outcomes",
     "plot_sliding_scale",
     "predicted_exposure",
+    "simulate",
     "simulate_invivo",
     "sliding_scale",
 ]
