@@ -24,6 +24,7 @@ from ..records import (
     Batch,
     BatchStatus,
     Infusion,
+    InvivoDosing,
     KineticsSample,
     Patient,
     ResponseAssessment,
@@ -61,13 +62,21 @@ def _first_infusion(session: Session, patient: Patient) -> Infusion | None:
     ).first()
 
 
-def _infused_patient(uow: UnitOfWork, code: str) -> tuple[Patient, Infusion]:
+def _infused_patient(uow: UnitOfWork, code: str) -> tuple[Patient, datetime]:
+    """The patient and day 0: the first infusion, else the first in vivo dosing."""
     patient = uow.get(Patient, code)
     infusion = _first_infusion(uow.session, patient)
-    if infusion is None:
-        msg = f"patient {code!r} has no recorded infusion; record the infusion first"
+    if infusion is not None:
+        return patient, infusion.infused_at
+    dosing = uow.session.scalars(
+        select(InvivoDosing)
+        .where(InvivoDosing.patient_id == patient.id)
+        .order_by(InvivoDosing.dosed_at, InvivoDosing.id)
+    ).first()
+    if dosing is None:
+        msg = f"patient {code!r} has no recorded infusion or in vivo dosing; record it first"
         raise InvalidInputError(msg, field="patient")
-    return patient, infusion
+    return patient, dosing.dosed_at
 
 
 def _finite(value: float, field: str, *, positive: bool = False) -> float:
@@ -283,11 +292,11 @@ def record_response(
             "mrd_method": mrd.method,
         }
     day = _day(day)
-    pt, infusion = _infused_patient(uow, patient)
+    pt, day_zero = _infused_patient(uow, patient)
     return uow.add(
         ResponseAssessment(
             patient_id=pt.id,
-            assessed_on=infusion.infused_at + timedelta(days=day),
+            assessed_on=day_zero + timedelta(days=day),
             day=day,
             criteria=criteria,
             response=str(response),

@@ -48,6 +48,8 @@ __all__ = [
     "Infusion",
     "Ingest",
     "Investigation",
+    "InvivoDosing",
+    "InvivoLot",
     "KineticsSample",
     "Notification",
     "Patient",
@@ -557,6 +559,7 @@ from ._schema_clinical import (  # noqa: E402
     ResponseAssessment,
     ToxicityAssessment,
 )
+from ._schema_invivo import InvivoDosing, InvivoLot  # noqa: E402
 
 AUDITED_MODELS: tuple[type[Audited], ...] = (
     Site,
@@ -581,4 +584,6 @@ AUDITED_MODELS: tuple[type[Audited], ...] = (
     ToxicityAssessment,
     ResponseAssessment,
     KineticsSample,
+    InvivoLot,
+    InvivoDosing,
 )

@@ -44,6 +44,7 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "process.monitor": frozenset({Role.operator, Role.qc_analyst, Role.qa_reviewer}),
     "deviation.close": frozenset({Role.qa_reviewer}),
     "clinical.record": frozenset({Role.clinician}),
+    "invivo.lot.register": frozenset({Role.operator, Role.qc_analyst}),
     "record.sign": frozenset(
         {Role.operator, Role.qc_analyst, Role.qa_reviewer, Role.clinician, Role.admin}
     ),
