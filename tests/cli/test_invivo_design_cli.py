@@ -96,3 +96,14 @@ def test_simulate_bad_probability_exits_2(tmp_path: Path, capsys: pytest.Capture
     assert code == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "true_tox" in err and "bad.yaml" in err and "not a probability" in err
+
+
+def test_next_dose_tite_boin_suspends(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["invivo", "next-dose", "--design", "tite-boin", "--doses", "5", "--target", "0.2",
+         "--outcomes", "1NNN", "--follow-up", "28,5,5", "--json"]
+    )  # fmt: skip
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["action"] == "suspend"
+    assert payload["next_dose"] is None

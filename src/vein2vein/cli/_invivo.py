@@ -27,7 +27,7 @@ def _design(name: str, doses: int, *, target: float, phi_t: float, phi_e: float)
         return invivo.BOIN(doses, target)
     if key == "boin12":
         return invivo.BOIN12(doses, phi_t, phi_e)
-    if key == "tite-boin" and hasattr(invivo, "TITEBOIN"):
+    if key == "tite-boin":
         return invivo.TITEBOIN(doses, target)
     if key == "efftox" and hasattr(invivo, "EffTox"):
         return invivo.EffTox.with_defaults(doses)
@@ -55,7 +55,7 @@ def invivo_next_dose(
     """The dose for the next cohort from the outcomes so far (cohort notation of escalation)."""
     chosen = _design(design, doses, target=target, phi_t=phi_t, phi_e=phi_e)
     if follow_up is not None:
-        if not hasattr(chosen, "decide_with_follow_up"):
+        if design.lower() != "tite-boin":
             msg = "--follow-up applies to tite-boin only"
             raise InvalidInputError(msg, field="follow_up")
         try:
@@ -63,7 +63,7 @@ def invivo_next_dose(
         except ValueError:
             msg = f"{follow_up!r} is not a comma-separated list of days"
             raise InvalidInputError(msg, field="follow_up") from None
-        decision = chosen.decide_with_follow_up(outcomes, follow_up=days)
+        decision = chosen.decide(outcomes, follow_up=days)
     else:
         decision = chosen.decide(outcomes)
     if as_json:

@@ -26,13 +26,14 @@ from ._kinetics import (
 from ._kinetics_fit import InvivoFit, fit_invivo, predicted_exposure
 from ._oc_report import oc_report
 from ._outcomes import Decision, Outcomes, parse_outcomes
-from ._records import dosing_table, record_dosing, register_invivo_lot, release_invivo_lot
 from ._simulate import OperatingCharacteristics, Scenario, load_scenario, simulate
 from ._sliding import LogisticFit, fit_logistic, plot_sliding_scale, sliding_scale
+from ._tite import TITEBOIN
 
 __all__: list[str] = [
     "BOIN",
     "BOIN12",
+    "TITEBOIN",
     "TYPICAL_LENTIVIRAL",
     "TYPICAL_LNP_MRNA",
     "Decision",
@@ -43,7 +44,6 @@ __all__: list[str] = [
     "Outcomes",
     "Scenario",
     "boin_boundaries",
-    "dosing_table",
     "fit_invivo",
     "fit_logistic",
     "invivo_curve",
@@ -53,9 +53,6 @@ __all__: list[str] = [
     "parse_outcomes",
     "plot_sliding_scale",
     "predicted_exposure",
-    "record_dosing",
-    "register_invivo_lot",
-    "release_invivo_lot",
     "simulate",
     "simulate_invivo",
     "sliding_scale",
