@@ -109,3 +109,15 @@ def test_bad_input_is_rejected(tcr: AnnData) -> None:
     with pytest.raises(InvalidInputError) as err:
         define_clonotypes(AnnData(obs=pd.DataFrame(index=["a"])))
     assert err.value.field == "airr"
+
+
+def test_clone_size_plot(tcr: AnnData) -> None:
+    from vein2vein.singlecell.pl import clone_size_distribution
+
+    fig = clone_size_distribution(tcr)
+    ax = fig.axes[0]
+    assert len(ax.patches) == len(EXPANSION_CLASSES)  # one sample, one bar per class
+    heights = sum(p.get_height() for p in ax.patches)
+    assert heights == pytest.approx(1.0)
+    with pytest.raises(InvalidInputError):
+        clone_size_distribution(read_tcr(PRODUCT))

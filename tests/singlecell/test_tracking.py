@@ -143,3 +143,16 @@ def test_timepoints_and_bad_input() -> None:
     with pytest.raises(InvalidInputError) as err:
         track_clones({}, top_n=0)
     assert err.value.field == "top_n"
+
+
+def test_tracking_plot_draws_each_top_clone(p02: TrackingResult) -> None:
+    from matplotlib.figure import Figure
+
+    from vein2vein.singlecell.pl import clonotype_tracking
+
+    fig = clonotype_tracking(p02)
+    assert isinstance(fig, Figure)
+    left, right = fig.axes
+    assert len(right.get_lines()) == 10
+    assert len(left.get_lines()) == 2  # all cells and CAR+ cells
+    assert "P02" in fig.texts[0].get_text()

@@ -2,4 +2,6 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._plots_clones import clone_size_distribution, clonotype_tracking
+
+__all__: list[str] = ["clone_size_distribution", "clonotype_tracking"]
