@@ -2,9 +2,203 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import InvalidInputError
+from ._common import console, emit_json, err_console
 
 sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare.")
+
+_COLUMNS = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn())
+
+
+def _out_dir(out: Path) -> Path:
+    if out.exists() and not out.is_dir():
+        msg = "--out must be a folder"
+        raise InvalidInputError(msg, file=str(out), field="out")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+@sc_app.command("profile")
+def sc_profile(
+    sheet: Path = typer.Argument(..., help="Sample sheet CSV: sample,patient,timepoint,..."),
+    out: Path = typer.Option(..., "--out", help="Folder for <sample>.profile.json and .html."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the embedding and the diversity."),
+    car_feature: list[str] = typer.Option(["CAT_scFv"], "--car-feature", help="CAR feature."),
+    car_min_umi: int = typer.Option(1, "--car-min-umi", min=1, help="UMIs for a CAR+ call."),
+    sample: list[str] = typer.Option([], "--sample", help="Profile only these samples."),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help="Local Dask workers."),
+    backend: str = typer.Option("auto", "--backend", help="auto, cpu or gpu."),
+    as_json: bool = typer.Option(False, "--json", help="Print the profiles as a JSON list."),
+) -> None:
+    """Profile every sample of SHEET that has gene-expression data."""
+    from ..singlecell.io import read_sample_sheet
+    from ..singlecell.profile import ProfileParams, profile_report, profile_sample, save_profile
+
+    if backend not in ("auto", "cpu", "gpu"):
+        msg = f"--backend must be auto, cpu or gpu, not {backend!r}"
+        raise InvalidInputError(msg, field="backend")
+    rows = [s for s in read_sample_sheet(sheet) if s.gex is not None]
+    if sample:
+        unknown = sorted(set(sample) - {s.sample for s in rows})
+        if unknown:
+            msg = f"no sample with GEX data named {unknown[0]!r} in the sheet"
+            raise InvalidInputError(msg, file=str(sheet), field="sample")
+        rows = [s for s in rows if s.sample in set(sample)]
+    if not rows:
+        msg = "no sample in the sheet has a gex file to profile"
+        raise InvalidInputError(msg, file=str(sheet), field="gex")
+    folder = _out_dir(out)
+    params = ProfileParams(
+        seed=seed,
+        car_features=tuple(car_feature),
+        car_min_umi=car_min_umi,
+        backend=backend,
+    )
+    profiles = []
+    with Progress(*_COLUMNS, TimeElapsedColumn(), console=err_console) as bar:
+        task = bar.add_task("profiling samples", total=len(rows))
+        if scheduler is None and workers is None:
+            for row in rows:
+                bar.update(task, description=f"profiling {row.sample}")
+                profile, gex = profile_sample(row, params=params)
+                save_profile(profile, folder / f"{row.sample}.profile.json")
+                profile_report(profile, folder / f"{row.sample}.html", adata=gex)
+                profiles.append(profile)
+                bar.advance(task)
+        else:
+            from ..singlecell._scale import profile_samples
+
+            profiles = profile_samples(
+                rows,
+                params=params,
+                scheduler=scheduler,
+                workers=workers,
+                on_done=lambda _p: bar.advance(task),
+            )
+            for profile in profiles:
+                save_profile(profile, folder / f"{profile.sample}.profile.json")
+                profile_report(profile, folder / f"{profile.sample}.html")
+    if as_json:
+        emit_json([json.loads(p.to_json()) for p in profiles])
+        return
+    table = Table("sample", "patient", "timepoint", "cells", "CAR+ %", "clonotypes")
+    for p in profiles:
+        car = "n/a" if p.car_positive_fraction is None else f"{100 * p.car_positive_fraction:.1f}"
+        table.add_row(
+            escape(p.sample),
+            escape(p.patient or ""),
+            escape(p.timepoint or ""),
+            str(p.n_cells),
+            car,
+            "" if p.n_clonotypes is None else str(p.n_clonotypes),
+        )
+    console.print(table)
+    console.print(f"profiles and reports written to {escape(str(folder))}")
+
+
+@sc_app.command("track")
+def sc_track(
+    sheet: Path = typer.Argument(..., help="Sample sheet CSV."),
+    patient: str = typer.Option(..., "--patient", help="The patient to track."),
+    out: Path = typer.Option(..., "--out", help="Folder for <patient>.tracking.csv."),
+    as_json: bool = typer.Option(False, "--json", help="Print the later samples as JSON."),
+) -> None:
+    """Follow the patient's product clones through every later sample with TCR data."""
+    from ..singlecell._pipeline import ProfileParams, track_patient
+    from ..singlecell.io import read_sample_sheet
+
+    samples = list(read_sample_sheet(sheet).for_patient(patient))
+    if not samples:
+        msg = f"no sample of patient {patient!r} in the sheet"
+        raise InvalidInputError(msg, file=str(sheet), field="patient")
+    folder = _out_dir(out)
+    with Progress(*_COLUMNS, console=err_console, transient=True) as bar:
+        bar.add_task(f"tracking {patient}", total=None)
+        result = track_patient(samples, params=ProfileParams())
+    frame = result.to_frame()
+    frame.to_csv(folder / f"{patient}.tracking.csv", index=False)
+    later = frame[~frame["is_product"].astype(bool)]
+    if as_json:
+        emit_json(
+            [
+                {
+                    "sample": str(r.sample),
+                    "timepoint": str(r.timepoint),
+                    "n_cells": int(r.n_cells),
+                    "fraction_in_product_clones": float(r.fraction_in_product_clones),
+                }
+                for r in later.itertuples(index=False)
+            ]
+        )
+        return
+    table = Table("sample", "timepoint", "cells", "in product clones %", title=f"{patient}")
+    for r in later.itertuples(index=False):
+        table.add_row(
+            escape(str(r.sample)),
+            escape(str(r.timepoint)),
+            str(r.n_cells),
+            f"{100 * r.fraction_in_product_clones:.1f}",
+        )
+    console.print(table)
+
+
+@sc_app.command("compare")
+def sc_compare(
+    profiles: list[Path] = typer.Argument(..., help="Profile JSON files."),
+    groups: Path = typer.Option(..., "--groups", help="CSV: patient,group."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the table and the plot."),
+    timepoint: str | None = typer.Option(None, "--timepoint", help="Only this timepoint."),
+    metric: list[str] = typer.Option([], "--metric", help="Compare only these metrics."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the permutation check."),
+    as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
+) -> None:
+    """Compare profiles between two outcome groups, one value per patient."""
+    from ..singlecell.profile import compare_cohort, load_profile, read_groups
+
+    loaded = [load_profile(p) for p in profiles]
+    result = compare_cohort(
+        loaded,
+        read_groups(groups),
+        metrics=metric or None,
+        timepoint=timepoint,
+        seed=seed,
+    )
+    table = result.to_frame()
+    if out is not None:
+        folder = _out_dir(out)
+        table.to_csv(folder / "cohort_comparison.csv", index=False)
+        result.plot().savefig(folder / "cohort_comparison.png", dpi=100)
+    if as_json:
+        emit_json(
+            {
+                "rule": result.rule,
+                "table": table.astype(object).where(table.notna(), None).to_dict("records"),
+            }
+        )
+        return
+    shown = Table("metric", "n", "median a / b", "HL shift", "r_rb", "p", "p Holm", "p perm")
+    for r in table.itertuples(index=False):
+        shown.add_row(
+            escape(str(r.metric)),
+            f"{r.n_a}/{r.n_b}",
+            f"{r.median_a:.3g} / {r.median_b:.3g}",
+            f"{r.hodges_lehmann:.3g}",
+            f"{r.rank_biserial:.2f}",
+            f"{r.p_value:.3g}",
+            f"{r.p_holm:.3g}",
+            f"{r.p_permutation:.3g}",
+        )
+    console.print(shown)
+    console.print(escape(result.rule))
 
 
 def register(app: typer.Typer) -> None:

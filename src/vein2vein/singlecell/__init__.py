@@ -9,6 +9,7 @@ sample into a versioned :class:`ProductProfile`.
 
 from __future__ import annotations
 
-from . import io, pl, pp, tl
+from . import io, pl, pp, profile, tl
+from .profile import ProductProfile
 
-__all__ = ["io", "pl", "pp", "tl"]
+__all__ = ["ProductProfile", "io", "pl", "pp", "profile", "tl"]

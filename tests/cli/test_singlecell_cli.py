@@ -1,0 +1,129 @@
+"""``vein2vein sc profile / track / compare`` on real CARPALL samples, through CliRunner."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from vein2vein.cli import app, main
+
+CARPALL = Path(__file__).parents[2].parent / "shared" / "data" / "carpall"
+runner = CliRunner()
+
+
+def _gex(name: str) -> str:
+    return str(CARPALL / "GEX" / name / "filtered_feature_bc_matrix.h5")
+
+
+def _tcr(name: str) -> str:
+    return str(CARPALL / "VDJ" / name / "filtered_contig_annotations.csv")
+
+
+@pytest.fixture
+def p02_sheet(tmp_path: Path) -> Path:
+    """Patient P02: the unsorted product, a sorted and an unsorted later sample, TCR only."""
+    if not CARPALL.exists():
+        pytest.skip(f"shared data folder missing: {CARPALL}")
+    sheet = tmp_path / "sheet.csv"
+    sheet.write_text(
+        "sample,patient,timepoint,source,sort,gex,tcr\n"
+        f"CAR-T11141510,P02,M0,PROD,NoSo,{_gex('CAR-T11141510')},{_tcr('CAR-T11141512')}\n"
+        f"CAR-T10310324,P02,M02,PB,NoSo,{_gex('CAR-T10310324')},{_tcr('CAR-T10310324')}\n"
+        f"CAR-T10484037,P02,M05,BM,CD3+CAT+,{_gex('CAR-T10484037')},{_tcr('CAR-T10484037')}\n"
+        f"CAR-T10484038,P02,M05,BM,NoSo,,{_tcr('CAR-T10484038')}\n"
+    )
+    return sheet
+
+
+@pytest.mark.slow
+def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path) -> None:
+    out = tmp_path / "profiles"
+    args = ["sc", "profile", str(p02_sheet), "--out", str(out), "--json"]
+    result = runner.invoke(app, [*args, "--sample", "CAR-T10484037", "--sample", "CAR-T10310324"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    by_name = {p["sample"]: p for p in payload}
+    assert set(by_name) == {"CAR-T10484037", "CAR-T10310324"}
+    # CD3+CAT+ sorted marrow: most cells CAR+; unsorted blood: few
+    assert by_name["CAR-T10484037"]["car_positive_fraction"] > 0.5
+    assert by_name["CAR-T10310324"]["car_positive_fraction"] < 0.2
+    for name in by_name:
+        assert (out / f"{name}.profile.json").exists()
+        html = (out / f"{name}.html").read_text()
+        assert "data:image/png;base64," in html
+        assert name in html
+    saved = json.loads((out / "CAR-T10484037.profile.json").read_text())
+    assert saved == by_name["CAR-T10484037"]
+    assert {f["role"] for f in saved["inputs"]} == {"gex", "tcr"}
+
+
+@pytest.mark.slow
+def test_track_reports_every_later_sample_with_tcr(p02_sheet: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["sc", "track", str(p02_sheet), "--patient", "P02", "--out", str(tmp_path), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [r["sample"] for r in rows] == ["CAR-T10310324", "CAR-T10484037", "CAR-T10484038"]
+    assert [r["timepoint"] for r in rows] == ["M02", "M05", "M05"]
+    for r in rows:
+        assert r["n_cells"] > 0
+        assert 0 <= r["fraction_in_product_clones"] < 1
+    # P02's unsorted product holds 399 cells with a TCR: a few of its clones are found
+    # again at month 2 (blood) and month 5 (marrow, unsorted)
+    fractions = {r["sample"]: r["fraction_in_product_clones"] for r in rows}
+    assert fractions["CAR-T10310324"] > 0
+    assert fractions["CAR-T10484038"] > 0
+    assert (tmp_path / "P02.tracking.csv").exists()
+
+
+def test_bad_sheet_and_unknown_patient_exit_2(
+    p02_sheet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # errors are mapped to exit codes centrally by vein2vein.cli.main
+    bad = tmp_path / "bad.csv"
+    bad.write_text("sample,patient\nS1,P1\n")
+    assert main(["sc", "profile", str(bad), "--out", str(tmp_path / "o")]) == 2
+    assert "bad.csv" in capsys.readouterr().err
+    assert main(["sc", "track", str(p02_sheet), "--patient", "P99", "--out", str(tmp_path)]) == 2
+    assert "P99" in capsys.readouterr().err
+
+
+def test_compare_profiles_between_groups(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vein2vein.singlecell.profile import ProductProfile, save_profile
+
+    files = []
+    for i, car in enumerate([0.1, 0.2, 0.3, 0.6, 0.7, 0.8]):
+        p = ProductProfile(
+            sample=f"S{i}",
+            patient=f"P{i}",
+            timepoint="M0",
+            package_version="0",
+            n_cells=500,
+            car_positive_fraction=car,
+        )
+        files.append(str(save_profile(p, tmp_path / f"S{i}.profile.json")))
+    groups = tmp_path / "groups.csv"
+    groups.write_text(
+        "patient,group\n" + "".join(f"P{i},{'NR' if i < 3 else 'R'}\n" for i in range(6))
+    )
+    out = tmp_path / "cmp"
+    result = runner.invoke(
+        app, ["sc", "compare", *files, "--groups", str(groups), "--out", str(out), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    row = {r["metric"]: r for r in payload["table"]}["car_positive_fraction"]
+    assert (row["n_a"], row["n_b"], row["u_statistic"]) == (3, 3, 0.0)
+    assert row["p_value"] == pytest.approx(0.1)  # exact two-sided: 2 / C(6, 3)
+    assert (out / "cohort_comparison.csv").exists()
+    assert (out / "cohort_comparison.png").exists()
+    bad = tmp_path / "bad.profile.json"
+    bad.write_text('{"schema_version": 7}')
+    assert main(["sc", "compare", str(bad), "--groups", str(groups)]) == 2
+    assert "bad.profile.json" in capsys.readouterr().err
