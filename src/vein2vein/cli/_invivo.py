@@ -29,8 +29,9 @@ def _design(name: str, doses: int, *, target: float, phi_t: float, phi_e: float)
         return invivo.BOIN12(doses, phi_t, phi_e)
     if key == "tite-boin":
         return invivo.TITEBOIN(doses, target)
-    if key == "efftox" and hasattr(invivo, "EffTox"):
-        return invivo.EffTox.with_defaults(doses)
+    if key == "efftox":
+        msg = "efftox: only the trade-off contour exists so far (efftox_solve_p, efftox_utility)"
+        raise InvalidInputError(msg, field="design")
     msg = f"--design must be one of {', '.join(DESIGNS)}, not {name!r}"
     raise InvalidInputError(msg, field="design")
 

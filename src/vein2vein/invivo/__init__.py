@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ._boin import BOIN, boin_boundaries
 from ._boin12 import BOIN12
+from ._efftox import efftox_solve_p, efftox_utility
 from ._kinetics import (
     TYPICAL_LENTIVIRAL,
     TYPICAL_LNP_MRNA,
@@ -44,6 +45,8 @@ __all__: list[str] = [
     "Outcomes",
     "Scenario",
     "boin_boundaries",
+    "efftox_solve_p",
+    "efftox_utility",
     "fit_invivo",
     "fit_logistic",
     "invivo_curve",
