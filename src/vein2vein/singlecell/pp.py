@@ -2,4 +2,7 @@
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from ._embedding import embed
+from ._qc import QC_DEFAULTS, library_versions, qc
+
+__all__: list[str] = ["QC_DEFAULTS", "embed", "library_versions", "qc"]
