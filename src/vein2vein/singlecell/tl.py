@@ -6,18 +6,23 @@ from ._car import car_positive
 from ._clonotypes import CLONOTYPE_DEFINITIONS, EXPANSION_CLASSES, define_clonotypes
 from ._diversity import DIVERSITY_METRICS, diversity
 from ._signatures import score_signatures, shipped_signatures
+from ._states import StateRule, call_states, shipped_state_rule, state_fractions
 from ._tracking import TrackingResult, timepoint_months, track_clones
 
 __all__: list[str] = [
     "CLONOTYPE_DEFINITIONS",
     "DIVERSITY_METRICS",
     "EXPANSION_CLASSES",
+    "StateRule",
     "TrackingResult",
+    "call_states",
     "car_positive",
     "define_clonotypes",
     "diversity",
     "score_signatures",
     "shipped_signatures",
+    "shipped_state_rule",
+    "state_fractions",
     "timepoint_months",
     "track_clones",
 ]

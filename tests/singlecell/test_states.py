@@ -1,0 +1,157 @@
+"""Fixed-rule cell states: dataset independence and plausibility on real CARPALL samples."""
+
+from __future__ import annotations
+
+import anndata as ad
+import numpy as np
+import pandas as pd
+import pytest
+
+from vein2vein.errors import InvalidInputError
+from vein2vein.singlecell.pp import embed, qc
+from vein2vein.singlecell.tl import (
+    call_states,
+    score_signatures,
+    shipped_state_rule,
+    state_fractions,
+)
+
+from .conftest import SMALL_SORTED
+
+
+def _tiny() -> ad.AnnData:
+    # Hand-made counts (not data), one cell per rule branch.
+    genes = [
+        "CD3E",
+        "CD8A",
+        "CD4",
+        "FOXP3",
+        "IL2RA",
+        "MKI67",
+        "TOP2A",
+        "TYMS",
+        "PDCD1",
+        "HAVCR2",
+        "LAG3",
+        "CCR7",
+        "TCF7",
+        "GZMB",
+        "PRF1",
+        "IL7R",
+        "ACTB",
+    ]
+    cells = {
+        "nonT": {"ACTB": 50},
+        "treg": {"CD3E": 2, "CD4": 1, "FOXP3": 1, "IL2RA": 1, "ACTB": 50},
+        "prolif": {"CD3E": 2, "CD8A": 1, "MKI67": 1, "TOP2A": 1, "TYMS": 1, "ACTB": 50},
+        "exh": {"CD3E": 2, "CD8A": 1, "PDCD1": 1, "HAVCR2": 1, "LAG3": 1, "ACTB": 50},
+        "naive": {"CD3E": 2, "CD4": 1, "CCR7": 1, "TCF7": 1, "ACTB": 50},
+        "cm": {"CD3E": 2, "CD8A": 1, "CD4": 1, "CCR7": 1, "GZMB": 1, "ACTB": 50},
+        "temra": {"CD3E": 2, "CD8A": 1, "GZMB": 1, "PRF1": 1, "ACTB": 50},
+        "em": {"CD3E": 2, "GZMB": 1, "PRF1": 1, "IL7R": 3, "ACTB": 50},
+    }
+    x = pd.DataFrame.from_dict(cells, orient="index").reindex(columns=genes).fillna(0)
+    return ad.AnnData(
+        x.to_numpy(np.float32), obs=pd.DataFrame(index=x.index), var=pd.DataFrame(index=genes)
+    )
+
+
+def test_rule_branches_on_hand_made_cells() -> None:
+    a = _tiny()
+    call_states(a)
+    assert a.obs["v2v_state"].astype(str).tolist() == [
+        "non_T",
+        "Treg",
+        "proliferating",
+        "exhausted",
+        "naive_stem_memory",
+        "central_memory",
+        "effector_temra",
+        "effector_memory",
+    ]
+    assert a.obs["v2v_lineage"].astype(str).tolist() == [
+        "non_T",
+        "CD4",
+        "CD8",
+        "CD8",
+        "CD4",
+        "DP",
+        "CD8",
+        "DN",
+    ]
+    rec = a.uns["v2v_states"]
+    assert rec["rule_version"] == "1.0.0"
+    assert rec["rule"]["states"][2]["require"][0]["genes"][:3] == ["PDCD1", "HAVCR2", "LAG3"]
+    assert "TOX" in rec["genes_missing"]  # recorded and read as not detected
+    assert int(rec["counts"].to_numpy().sum()) == a.n_obs
+
+
+def test_bad_rule_file_is_named(tmp_path) -> None:
+    bad = tmp_path / "rule.yaml"
+    bad.write_text(
+        "rule_version: '9'\ndetect_above: 0\nlineage: {t_cell: [CD3E], cd8: [CD8A], "
+        "cd4: [CD4]}\nstates:\n  - name: x\n    require: [{genes: [A]}]\n"
+    )
+    with pytest.raises(InvalidInputError, match="exactly one") as err:
+        shipped_state_rule(bad)
+    assert err.value.file == str(bad) and err.value.field.startswith("states.0.require")
+
+
+def test_same_cells_same_calls_alone_and_inside_a_larger_dataset(sorted_gex, unsorted_gex) -> None:
+    # Alone: the sorted sample, raw. Inside: concatenated with another sample, quality
+    # controlled and embedded (X log-normalized, counts in a layer), then called.
+    alone = sorted_gex.copy()
+    call_states(alone)
+    score_signatures(alone)
+    big = ad.concat([unsorted_gex, sorted_gex], merge="same")
+    qc(big, doublets=False)
+    big.layers["counts"] = big.X.copy()
+    big.X = np.log1p(big.X.toarray() if hasattr(big.X, "toarray") else big.X)
+    call_states(big)
+    score_signatures(big)
+    shared = big.obs_names[big.obs["sample"] == SMALL_SORTED]
+    assert len(shared) > 300
+    for col in ("v2v_state", "v2v_lineage"):
+        assert (
+            alone.obs.loc[shared, col].astype(str) == big.obs.loc[shared, col].astype(str)
+        ).all()
+    scores = [c for c in alone.obs if c.startswith("v2v_score_")]
+    assert len(scores) == 6
+    np.testing.assert_allclose(alone.obs.loc[shared, scores], big.obs.loc[shared, scores])
+    # Not a vacuous check: the calls vary between cells.
+    assert alone.obs.loc[shared, "v2v_state"].nunique() >= 5
+
+
+@pytest.mark.slow
+def test_same_calls_after_a_full_embedding(sorted_gex, unsorted_gex) -> None:
+    alone = sorted_gex.copy()
+    call_states(alone)
+    big = ad.concat([unsorted_gex, sorted_gex], merge="same")
+    qc(big, doublets=False)
+    embed(big, n_top_genes=500, n_pcs=10)
+    call_states(big)
+    shared = big.obs_names[big.obs["sample"] == SMALL_SORTED]
+    assert (
+        alone.obs.loc[shared, "v2v_state"].astype(str)
+        == big.obs.loc[shared, "v2v_state"].astype(str)
+    ).all()
+
+
+def test_sorted_car_t_sample_has_plausible_states(sorted_gex, unsorted_gex) -> None:
+    # P02 month-5 marrow, sorted CD3+CAT+ (337 cells). Computed once: 79 % T cells; among
+    # them CD8 56 %, DN 38 %, CD4 5 %; exhausted 14 %, effector memory 44 %.
+    s = call_states(sorted_gex, copy=True)
+    t = s.obs[s.obs["v2v_state"] != "non_T"]
+    assert len(t) / s.n_obs > 0.7
+    lineage = t["v2v_lineage"].value_counts(normalize=True)
+    assert lineage["CD8"] > 0.4 and lineage["CD4"] > 0.02  # both present, CD8 dominant
+    states = t["v2v_state"].value_counts(normalize=True)
+    assert 0.05 < states["exhausted"] < 0.4
+    assert states["effector_memory"] + states["effector_temra"] > 0.3
+    assert (states[["naive_stem_memory", "central_memory"]] > 0).all()
+    # The unsorted blood sample holds more non-T cells than the CD3+ sort.
+    u = call_states(unsorted_gex, copy=True)
+    assert (u.obs["v2v_state"] == "non_T").mean() > (s.obs["v2v_state"] == "non_T").mean()
+    frac = state_fractions(s)
+    row = frac[(frac["kind"] == "state") & (frac["label"] == "exhausted")].iloc[0]
+    assert row["group"] == SMALL_SORTED and row["fraction"] == pytest.approx(states["exhausted"])
