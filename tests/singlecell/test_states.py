@@ -155,3 +155,21 @@ def test_sorted_car_t_sample_has_plausible_states(sorted_gex, unsorted_gex) -> N
     frac = state_fractions(s)
     row = frac[(frac["kind"] == "state") & (frac["label"] == "exhausted")].iloc[0]
     assert row["group"] == SMALL_SORTED and row["fraction"] == pytest.approx(states["exhausted"])
+
+
+def test_plots_return_figures(sorted_gex) -> None:
+    from matplotlib.figure import Figure
+
+    from vein2vein.singlecell.pl import signature_violins, umap_states
+    from vein2vein.singlecell.tl import car_positive
+
+    a = sorted_gex[:80].copy()
+    call_states(a)
+    score_signatures(a)
+    car_positive(a)
+    a.obsm["X_umap"] = np.random.default_rng(0).normal(size=(a.n_obs, 2))  # layout only
+    fig = umap_states(a)
+    assert isinstance(fig, Figure) and len(fig.axes) == 2
+    assert isinstance(signature_violins(a, groupby="v2v_state"), Figure)
+    with pytest.raises(InvalidInputError, match="X_umap"):
+        umap_states(sorted_gex)
