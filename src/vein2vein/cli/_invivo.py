@@ -18,7 +18,15 @@ invivo_app = typer.Typer(help="In vivo CAR-T programs: dose finding and the slid
 DESIGNS = ("boin", "boin12", "tite-boin", "efftox")
 
 
-def _design(name: str, doses: int, *, target: float, phi_t: float, phi_e: float) -> Any:
+def _design(
+    name: str,
+    doses: int,
+    *,
+    target: float,
+    phi_t: float,
+    phi_e: float,
+    efftox: dict[str, Any] | None = None,
+) -> Any:
     """The design object named on the command line (the shell only maps options)."""
     from .. import invivo
 
@@ -30,10 +38,28 @@ def _design(name: str, doses: int, *, target: float, phi_t: float, phi_e: float)
     if key == "tite-boin":
         return invivo.TITEBOIN(doses, target)
     if key == "efftox":
-        msg = "efftox: only the trade-off contour exists so far (efftox_solve_p, efftox_utility)"
-        raise InvalidInputError(msg, field="design")
+        return _efftox(doses, efftox or {})
     msg = f"--design must be one of {', '.join(DESIGNS)}, not {name!r}"
     raise InvalidInputError(msg, field="design")
+
+
+def _efftox(doses: int, options: dict[str, Any]) -> Any:
+    """EffTox from the CLI options; real doses default to the levels 1..N."""
+    from .. import invivo
+
+    text = options.pop("doses_real", None)
+    if text is None:
+        real = [float(level) for level in range(1, doses + 1)]
+    else:
+        try:
+            real = [float(v) for v in str(text).split(",") if v.strip()]
+        except ValueError:
+            msg = f"{text!r} is not a comma-separated list of doses"
+            raise InvalidInputError(msg, field="doses_real") from None
+        if len(real) != doses:
+            msg = f"{len(real)} doses given for --doses {doses}"
+            raise InvalidInputError(msg, field="doses_real")
+    return invivo.EffTox(real, **options)
 
 
 @invivo_app.command("next-dose")
@@ -51,10 +77,37 @@ def invivo_next_dose(
         "--follow-up",
         help="TITE-BOIN: follow-up days per patient, comma-separated, in outcome order.",
     ),
+    doses_real: str | None = typer.Option(
+        None, "--doses-real", help='EffTox: the doses, e.g. "1,2,4,6.6,10" (default 1..N).'
+    ),
+    efficacy_hurdle: float = typer.Option(0.5, "--efficacy-hurdle", help="EffTox."),
+    toxicity_hurdle: float = typer.Option(0.3, "--toxicity-hurdle", help="EffTox."),
+    p_e: float = typer.Option(0.1, "--p-e", help="EffTox: efficacy acceptability cut-off."),
+    p_t: float = typer.Option(0.1, "--p-t", help="EffTox: toxicity acceptability cut-off."),
+    eff0: float = typer.Option(0.5, "--eff0", help="EffTox contour hinge (eff0, 0)."),
+    tox1: float = typer.Option(0.65, "--tox1", help="EffTox contour hinge (1, tox1)."),
+    eff_star: float = typer.Option(0.7, "--eff-star", help="EffTox contour third point."),
+    tox_star: float = typer.Option(0.25, "--tox-star", help="EffTox contour third point."),
+    seed: int = typer.Option(0, "--seed", help="EffTox: seed of the posterior sampler."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The dose for the next cohort from the outcomes so far (cohort notation of escalation)."""
-    chosen = _design(design, doses, target=target, phi_t=phi_t, phi_e=phi_e)
+    efftox = {
+        "doses_real": doses_real,
+        "efficacy_hurdle": efficacy_hurdle,
+        "toxicity_hurdle": toxicity_hurdle,
+        "p_e": p_e,
+        "p_t": p_t,
+        "eff0": eff0,
+        "tox1": tox1,
+        "eff_star": eff_star,
+        "tox_star": tox_star,
+        "seed": seed,
+    }
+    if doses_real is not None and design.lower() != "efftox":
+        msg = "--doses-real applies to efftox only"
+        raise InvalidInputError(msg, field="doses_real")
+    chosen = _design(design, doses, target=target, phi_t=phi_t, phi_e=phi_e, efftox=efftox)
     if follow_up is not None:
         if design.lower() != "tite-boin":
             msg = "--follow-up applies to tite-boin only"

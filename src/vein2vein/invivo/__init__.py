@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from ._boin import BOIN, boin_boundaries
 from ._boin12 import BOIN12
-from ._efftox import efftox_solve_p, efftox_utility
+from ._efftox import EffTox, EffToxFit, efftox_solve_p, efftox_utility
+from ._efftox_model import EffToxPriors
 from ._kinetics import (
     TYPICAL_LENTIVIRAL,
     TYPICAL_LNP_MRNA,
@@ -38,6 +39,9 @@ __all__: list[str] = [
     "TYPICAL_LENTIVIRAL",
     "TYPICAL_LNP_MRNA",
     "Decision",
+    "EffTox",
+    "EffToxFit",
+    "EffToxPriors",
     "InvivoFit",
     "InvivoKineticParameters",
     "LogisticFit",
