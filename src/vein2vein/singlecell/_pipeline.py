@@ -45,7 +45,9 @@ class ProfileParams(BaseModel):
         Transgene feature(s) and UMI threshold of the CAR+ call.
     min_genes, max_pct_mito, min_cells
         Quality-control thresholds (cells with fewer genes or more mitochondrial UMIs are
-        dropped; genes in fewer cells are dropped).
+        dropped; ``min_cells`` applies to the plain-scanpy fallback only).
+    doublets
+        Remove scrublet doublets in quality control.
     n_top_genes, n_pcs, n_neighbors, leiden_resolution
         Embedding: highly variable genes, principal components, neighbours, Leiden.
     diversity_depth, n_boot
@@ -69,6 +71,7 @@ class ProfileParams(BaseModel):
     leiden_resolution: float = Field(default=1.0, gt=0)
     diversity_depth: int | None = Field(default=None, ge=1)
     n_boot: int = Field(default=200, ge=1)
+    doublets: bool = True
     backend: Literal["auto", "cpu", "gpu"] = "auto"
 
 
@@ -104,7 +107,6 @@ _MODULES = {
     "car_positive": "_car",
     "score_signatures": "_signatures",
     "call_states": "_states",
-    "call_lineage": "_states",
     "define_clonotypes": "_clonotypes",
     "diversity": "_diversity",
     "track_clones": "_tracking",
@@ -191,18 +193,25 @@ def _embed(adata: AnnData, p: ProfileParams, skipped: list[str]) -> None:
         skipped.append("pp.embed (plain scanpy steps used)")
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", category=FutureWarning, module="scanpy")
+            warnings.filterwarnings(
+                "ignore", message="`n_top_genes` > number of normalized", category=UserWarning
+            )
             _fallback_embed(adata, p)
         return
-    _call(
-        embed,
-        adata,
-        seed=p.seed,
-        random_state=p.seed,
-        n_top_genes=p.n_top_genes,
-        n_pcs=p.n_pcs,
-        n_neighbors=p.n_neighbors,
-        resolution=p.leiden_resolution,
-    )
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="`n_top_genes` > number of normalized", category=UserWarning
+        )
+        _call(
+            embed,
+            adata,
+            seed=p.seed,
+            n_top_genes=p.n_top_genes,
+            n_pcs=p.n_pcs,
+            n_neighbors=p.n_neighbors,
+            resolution=p.leiden_resolution,
+            exclude_genes=list(p.car_features),
+        )
 
 
 def _clonotypes(airr: AnnData, p: ProfileParams, skipped: list[str]) -> None:
@@ -248,8 +257,8 @@ def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
             qc,
             gex,
             min_genes=params.min_genes,
-            max_pct_mito=params.max_pct_mito,
-            min_cells=params.min_cells,
+            max_pct_mt=params.max_pct_mito,
+            doublets=params.doublets,
             seed=params.seed,
         )
         gex = out if isinstance(out, AnnData) else gex
@@ -257,7 +266,7 @@ def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
     if car is not None:
         _call(car, gex, features=list(params.car_features), min_umi=params.car_min_umi)
     _embed(gex, params, skipped)
-    for step in ("score_signatures", "call_states", "call_lineage"):
+    for step in ("score_signatures", "call_states"):
         fn = _find(step)
         if fn is None:
             skipped.append(f"tl.{step}")

@@ -154,7 +154,7 @@ def profile_report(
     *,
     adata: AnnData | None = None,
     tracking: pd.DataFrame | None = None,
-    state_key: str = "cell_state",
+    state_key: str = "v2v_state",
     car_key: str = "car_positive",
     score_prefix: str = "v2v_score_",
     clone_key: str = "clone_id",

@@ -2,8 +2,8 @@
 
 :func:`profile_sample` runs the whole pipeline on a sample-sheet row;
 :func:`build_profile` condenses an analysed AnnData/MuData, reading the documented keys
-of the ``pp``/``tl`` functions (``obs["car_positive"]``, ``obs["cell_state"]``,
-``obs["lineage"]``, ``obs["v2v_score_<name>"]``, ``obs["clone_id"]``,
+of the ``pp``/``tl`` functions (``obs["car_positive"]``, ``obs["v2v_state"]``,
+``obs["v2v_lineage"]``, ``obs["v2v_score_<name>"]``, ``obs["clone_id"]``,
 ``uns["v2v_diversity"]``, ``uns["v2v_qc"]``); :func:`compare_cohort` compares profiles
 between outcome groups at the patient level; :func:`profile_report` writes the HTML
 report; :func:`record_profile` stores the numbers as report-only results on a batch.
@@ -82,6 +82,12 @@ def _meta(gex: AnnData, given: Mapping[str, Any] | None) -> dict[str, str | None
 def _qc_summary(gex: AnnData) -> dict[str, float | int | None]:
     qc: dict[str, float | int | None] = {"n_cells": int(gex.n_obs)}
     record = gex.uns.get("v2v_qc", {})
+    table = record.get("per_sample")
+    if isinstance(table, pd.DataFrame) and len(table) == 1:
+        for key, value in table.iloc[0].items():
+            number = isinstance(value, int | float | np.integer | np.floating)
+            if number and not isinstance(value, bool | np.bool_):
+                qc[str(key)] = value.item() if isinstance(value, np.generic) else value
     for key in ("n_cells_before", "n_cells_after", "n_doublets"):
         if key in record:
             qc[key] = int(record[key])
@@ -90,7 +96,7 @@ def _qc_summary(gex: AnnData) -> dict[str, float | int | None]:
         ("total_counts", "median_umis"),
         ("pct_counts_mt", "median_pct_mito"),
     ):
-        if column in gex.obs and gex.n_obs:
+        if column in gex.obs and gex.n_obs and not isinstance(table, pd.DataFrame):
             qc[name] = float(np.median(gex.obs[column].to_numpy(float)))
     return qc
 
@@ -119,8 +125,8 @@ def build_profile(
     seed: int = 0,
     provenance: str | None = None,
     car_key: str = "car_positive",
-    state_key: str = "cell_state",
-    lineage_key: str = "lineage",
+    state_key: str = "v2v_state",
+    lineage_key: str = "v2v_lineage",
     score_prefix: str = "v2v_score_",
     clone_key: str = "clone_id",
 ) -> ProductProfile:
@@ -294,7 +300,10 @@ def record_profile(uow: UnitOfWork, profile: ProductProfile, *, batch: str) -> l
         product="CAR-T cell product",
         stage="final_product",
         source="vein2vein.singlecell.profile",
-        items=[SpecItem(analyte=a, name=a, criterion=Criterion(kind="report")) for a in metrics],
+        items=[
+            SpecItem(analyte=a, name=a, criterion=Criterion(kind="report"), stage="final_product")
+            for a in metrics
+        ],
     )
     rows = [
         ResultRow(

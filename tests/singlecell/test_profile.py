@@ -1,0 +1,146 @@
+"""profile_sample / build_profile on a labelled-synthetic product, report and recording."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from vein2vein.errors import InvalidInputError
+from vein2vein.records import AssayResult
+from vein2vein.release import current_results
+from vein2vein.simulate import synthetic_product
+from vein2vein.singlecell import profile as profile_module
+from vein2vein.singlecell.io import read_sample_sheet
+from vein2vein.singlecell.profile import (
+    ProfileParams,
+    build_profile,
+    load_profile,
+    profile_report,
+    profile_sample,
+    record_profile,
+    save_profile,
+)
+from vein2vein.testing import make_batch
+
+
+@pytest.fixture(scope="module")
+def profiled(tmp_path_factory: pytest.TempPathFactory):
+    root = tmp_path_factory.mktemp("product")
+    product = synthetic_product(400, seed=5, car_fraction=0.5, n_genes=400, mean_umis=1200)
+    h5, csv = product.write_10x(root / "S1")
+    sheet = root / "sheet.csv"
+    sheet.write_text(
+        "sample,patient,timepoint,source,sort,gex,tcr\n"
+        f"S1,P1,M0,PROD,NoSo,{h5.relative_to(root)},{csv.relative_to(root)}\n"
+    )
+    sample = read_sample_sheet(sheet)["S1"]
+    prof, gex = profile_sample(sample, params=ProfileParams(n_boot=20, seed=3))
+    return product, sample, prof, gex
+
+
+@pytest.mark.slow
+def test_profile_records_inputs_parameters_and_numbers(profiled) -> None:
+    product, sample, prof, gex = profiled
+    assert (prof.sample, prof.patient, prof.timepoint, prof.source) == ("S1", "P1", "M0", "PROD")
+    assert prof.provenance is not None and prof.provenance.startswith("SYNTHETIC")
+    assert prof.seed == 3 and prof.parameters["seed"] == 3
+    assert prof.parameters["car_features"] == ["CAT_scFv"]
+    roles = {f.role: f for f in prof.inputs}
+    import hashlib
+
+    assert roles["gex"].sha256 == hashlib.sha256(sample.gex.read_bytes()).hexdigest()
+    assert prof.n_cells == gex.n_obs
+    # CAR+ cells among the kept cells: the generator's truth, less the Poisson dropout
+    truth = product.adata.obs.loc[gex.obs["sample"].index.str.removeprefix("S1_"), "synthetic_car"]
+    assert prof.car_positive_fraction == pytest.approx(gex.obs["car_positive"].mean())
+    assert 0.8 * truth.mean() < prof.car_positive_fraction <= truth.mean()
+    assert prof.n_clonotypes is not None and prof.n_clonotypes > 10
+    assert prof.diversity["shannon"] is not None
+    assert set(prof.signature_scores) >= {"exhaustion", "memory"}
+    if prof.state_fractions:
+        assert sum(prof.state_fractions.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.slow
+def test_same_inputs_same_profile_bytes(profiled, tmp_path: Path) -> None:
+    _, _, prof, gex = profiled
+    again = build_profile(
+        gex,
+        inputs=prof.inputs,
+        parameters=prof.parameters,
+        seed=prof.seed,
+        provenance=prof.provenance,
+    )
+    assert again == prof
+    path = save_profile(prof, tmp_path / "S1.profile.json")
+    assert load_profile(path).sha256() == prof.sha256()
+
+
+@pytest.mark.slow
+def test_report_has_the_plots_and_the_label(profiled, tmp_path: Path) -> None:
+    _, _, prof, gex = profiled
+    html = profile_report(prof, tmp_path / "S1.html", adata=gex).read_text()
+    assert html.count("data:image/png;base64,") >= 3
+    assert "SYNTHETIC" in html
+    assert prof.sha256() in html
+
+
+def test_build_profile_needs_a_sample_and_a_gex_modality() -> None:
+    import anndata as ad
+    import mudata as md
+    import numpy as np
+
+    with pytest.raises(InvalidInputError) as info:
+        build_profile(ad.AnnData(np.zeros((3, 2))))
+    assert info.value.field == "sample"
+    with md.set_options(pull_on_update=False):
+        mdata = md.MuData({"airr": ad.AnnData(np.zeros((3, 2)))})
+    with pytest.raises(InvalidInputError, match="gex"):
+        build_profile(mdata, sample_meta={"sample": "S"})
+
+
+def test_profile_sample_refuses_a_sample_without_gex(tmp_path: Path) -> None:
+    csv = tmp_path / "c.csv"
+    synthetic_product(20, seed=1, n_genes=200).contigs.to_csv(csv, index=False)
+    sheet = tmp_path / "s.csv"
+    sheet.write_text(f"sample,patient,timepoint,source,sort,gex,tcr\nT1,P1,M03,PB,NoSo,,{csv}\n")
+    with pytest.raises(InvalidInputError) as info:
+        profile_sample(read_sample_sheet(sheet)["T1"])
+    assert info.value.field == "gex"
+
+
+@pytest.mark.slow
+def test_recorded_profile_values_are_report_only(profiled, network) -> None:
+    _, _, prof, _ = profiled
+    batch = make_batch(network)
+    with network.db.unit_of_work(network.actor("qc_analyst")) as uow:
+        stored = record_profile(uow, prof, batch=batch.batch_code)
+    assert len(stored) == len(prof.metrics())
+    with network.db.read() as session:
+        rows = list(session.scalars(select(AssayResult)))
+        assert {r.analyte for r in rows} >= {"sc.car_positive_fraction", "sc.n_cells"}
+        assert all(r.method == "scRNA-seq profile sha256:" + prof.sha256() for r in rows)
+        car = next(r for r in rows if r.analyte == "sc.car_positive_fraction")
+        assert car.value == pytest.approx(prof.car_positive_fraction, rel=1e-5)
+        # the lot-release specification ignores them: no item, no OOS, no disposition change
+        from vein2vein.records import Batch, Investigation
+
+        assert session.scalars(select(Investigation)).first() is None
+        b = session.scalars(select(Batch).where(Batch.batch_code == batch.batch_code)).one()
+        assert len(current_results(session, b)) == len(stored)
+
+
+def test_public_profile_api_follows_the_conventions() -> None:
+    for name in profile_module.__all__:
+        obj = getattr(profile_module, name)
+        if inspect.isfunction(obj):
+            assert inspect.getdoc(obj), name
+            positional = [
+                p
+                for p in inspect.signature(obj).parameters.values()
+                if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+            ]
+            assert len(positional) <= 3, name
