@@ -155,6 +155,7 @@ def test_max_n_stops_with_the_selected_dose() -> None:
         ({"real_doses": (1.0, 2.0, 2.0, 6.6)}, "real_doses"),
         ({"real_doses": (4.0, 2.0, 1.0)}, "real_doses"),
         ({"real_doses": (0.0, 2.0, 4.0)}, "real_doses"),
+        ({"real_doses": ("1", "two")}, "real_doses"),
         ({"efficacy_hurdle": 1.2}, "efficacy_hurdle"),
         ({"toxicity_hurdle": 0.0}, "toxicity_hurdle"),
         ({"p_e": -0.1}, "p_e"),

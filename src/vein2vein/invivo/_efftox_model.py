@@ -98,7 +98,11 @@ class EffToxPriors:
 
 def codified_doses(real_doses: npt.ArrayLike) -> FloatArray:
     """Thall & Cook's codified doses ``log(d) - mean(log(d))``; doses must increase."""
-    doses = np.asarray(real_doses, dtype=float)
+    try:
+        doses = np.asarray(real_doses, dtype=float)
+    except (TypeError, ValueError):
+        msg = f"real_doses must be numbers, not {real_doses!r}"
+        raise InvalidInputError(msg, field="real_doses") from None
     if doses.ndim != 1 or doses.size < 1:
         msg = "real_doses must be a non-empty list of numbers"
         raise InvalidInputError(msg, field="real_doses")
