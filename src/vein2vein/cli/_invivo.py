@@ -190,3 +190,8 @@ def invivo_simulate(
 def register(app: typer.Typer) -> None:
     """Attach the in vivo commands to the main app."""
     app.add_typer(invivo_app, name="invivo")
+
+
+from . import _invivo_report  # noqa: E402
+
+_invivo_report.register(invivo_app)

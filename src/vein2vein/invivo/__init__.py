@@ -28,6 +28,8 @@ from ._kinetics import (
 from ._kinetics_fit import InvivoFit, fit_invivo, predicted_exposure
 from ._oc_report import oc_report
 from ._outcomes import Decision, Outcomes, parse_outcomes
+from ._records import dosing_table, record_dosing, register_invivo_lot, release_invivo_lot
+from ._report import invivo_report, invivo_table
 from ._simulate import OperatingCharacteristics, Scenario, load_scenario, simulate
 from ._sliding import LogisticFit, fit_logistic, plot_sliding_scale, sliding_scale
 from ._tite import TITEBOIN
@@ -49,17 +51,23 @@ __all__: list[str] = [
     "Outcomes",
     "Scenario",
     "boin_boundaries",
+    "dosing_table",
     "efftox_solve_p",
     "efftox_utility",
     "fit_invivo",
     "fit_logistic",
     "invivo_curve",
+    "invivo_report",
+    "invivo_table",
     "load_scenario",
     "neutralized_fraction",
     "oc_report",
     "parse_outcomes",
     "plot_sliding_scale",
     "predicted_exposure",
+    "record_dosing",
+    "register_invivo_lot",
+    "release_invivo_lot",
     "simulate",
     "simulate_invivo",
     "sliding_scale",

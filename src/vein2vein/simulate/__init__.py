@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ._demo import DemoSummary, run_demo
+from ._invivo import run_invivo_program
 from ._network import SYNTHETIC_LABEL, PlannedDonation, PlannedSite, synthetic_network
 from ._singlecell import SyntheticProduct, synthetic_product, write_10x_h5
 
@@ -13,6 +14,7 @@ __all__ = [
     "PlannedSite",
     "SyntheticProduct",
     "run_demo",
+    "run_invivo_program",
     "synthetic_network",
     "synthetic_product",
     "write_10x_h5",
