@@ -197,6 +197,8 @@ def test_imwg_cr_and_scr() -> None:
 
 
 def test_mrd_negative_at_1e4_does_not_qualify() -> None:
+    # IMWG 2016 MRD table: flow MRD-negative "with a minimum sensitivity of 1 in 10^5
+    # nucleated cells" (reproductions cited in docs/validation/response.md).
     r = MRDResult(tested_on=D(2024, 6, 1), method="ngf", result="negative", sensitivity="10^-4")
     call = imwg_mrd_status(cr_assessment([r]))
     assert call == "not evaluable"
@@ -217,6 +219,8 @@ def test_mrd_negative_at_1e5_qualifies(method: str, expected: str) -> None:
 
 
 def test_sustained_needs_one_year() -> None:
+    # IMWG 2016: sustained MRD-negative = marrow and imaging negativity "confirmed minimum
+    # of 1 year apart". 2023-06-01 to 2024-05-31 is 365 days; from 2023-06-02, 364.
     def neg(day: dt.date) -> MRDResult:
         return MRDResult(tested_on=day, method="ngs", result="negative", sensitivity=1e-6)
 

@@ -317,8 +317,11 @@ def response_model(
         cv_text = f"{splits}-fold stratified cross-validation over patients (one row each)"
     folds = list(cv.split(x, y, groups))
 
+    from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
+
     try:
-        with _collect_warnings(caveats, "scikit-learn"):
+        # Hundreds of tiny fits: BLAS threads only add contention (10x slower on a busy host).
+        with threadpool_limits(limits=1), _collect_warnings(caveats, "scikit-learn"):
             oof = cross_val_predict(
                 estimator, x, y, groups=groups, cv=folds, method="predict_proba"
             )[:, 1]

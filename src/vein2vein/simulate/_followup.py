@@ -5,23 +5,33 @@ typical patient, with an expansion that grows with the lot's CAR expression; CRS
 ICANS severity grow with the expansion; the chance of response grows with CAR
 expression (a planted signal that the outcomes report should find), and responders
 progress later than non-responders.
+
+The signal is sized so that the demo's cohort (about 30 infused patients) shows it:
+the odds of response multiply by e for every 3 points of CAR expression. With the
+demo's spread of CAR expression (SD about 7 points) the response model's permutation
+test rejects chance (p < 0.05) for about 9 in 10 follow-up seeds at that size, and
+always at 120 patients (``tests/clinical/test_followup_signal.py``).
+:func:`synthetic_patient_table` draws the same follow-up without a database.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from ..clinical import (
     TYPICAL_PATIENT,
     CRSObservation,
     ICANSObservation,
+    nca,
     outcomes_report,
+    patient_outcomes,
     patient_table,
     record_infusion,
     record_kinetics,
@@ -38,6 +48,9 @@ Progress = Callable[[str, int, int], None]
 SAMPLE_DAYS = (0.0, 1.0, 4.0, 7.0, 10.0, 14.0, 21.0, 28.0, 60.0, 90.0)
 ASSESSMENT_DAYS = (28, 90, 180, 365)
 LLOQ = 50.0
+#: Logistic scale of the planted signal: the odds of response multiply by e for every
+#: RESPONSE_SCALE percentage points of CAR expression (50 % at 30 %).
+RESPONSE_SCALE = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +108,88 @@ def _icans(ice: int) -> ICANSObservation:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """One patient's synthetic follow-up, drawn before anything is recorded."""
+
+    dose_cells: float
+    onset: int  # first day of CRS
+    crs_max: int
+    ice_min: int
+    days: np.ndarray
+    levels: np.ndarray  # CAR transgene copies/ug on SAMPLE_DAYS
+    responder: bool  # drawn; the recorded best response may still be PD (early progression)
+    assessments: tuple[tuple[int, str], ...]  # (day, Lugano response) up to the first PD
+
+
+def _plan(car_expression: float, expansion: float, rng: np.random.Generator) -> _Plan:
+    """Draw one patient's follow-up; the draws are in the order the demo has always used."""
+    params = replace(TYPICAL_PATIENT, cmax=TYPICAL_PATIENT.cmax * expansion)
+    days = np.array(SAMPLE_DAYS)
+    levels = stein_curve(days, params) * np.exp(rng.normal(0, 0.25, days.size))
+    levels[0] = 0.0
+    severity = np.log(expansion) + rng.normal(0, 0.6)
+    crs_max = int(np.clip(np.round(1.2 + severity), 0, 3))
+    ice_min = int(np.clip(np.round(9 - 3 * max(severity, 0) + rng.normal(0, 1)), 3, 10))
+    # The planted signal: the chance of response rises with CAR expression.
+    responder = bool(rng.random() < 1 / (1 + np.exp(-(car_expression - 30) / RESPONSE_SCALE)))
+    progression = rng.exponential(500 if responder else 90)
+    dose = float(rng.uniform(0.5, 2.5)) * 1e8
+    onset = int(rng.integers(1, 4))
+    assessments: list[tuple[int, str]] = []
+    for day in ASSESSMENT_DAYS:
+        if day >= progression:
+            assessments.append((day, "PD"))
+            break
+        assessments.append((day, ("CR" if day >= 90 else "PR") if responder else "SD"))
+    return _Plan(dose, onset, crs_max, ice_min, days, levels, responder, tuple(assessments))
+
+
+def _expansion(car_expression: float, rng: np.random.Generator) -> float:
+    """Multiplier on the typical patient's Cmax: higher CAR expression, more expansion."""
+    return float(np.exp(0.05 * (car_expression - 30) + rng.normal(0, 0.35)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Assessment:
+    day: int
+    response: str
+
+
+def synthetic_patient_table(
+    car_expression: Sequence[float], *, seed: int, extra_noise_attribute: bool = True
+) -> pd.DataFrame:
+    """The demo's follow-up generator, without a database: one row per patient.
+
+    The same draws as :func:`run_followup` (:func:`_plan`), read back with the same
+    rules as :func:`~vein2vein.clinical.patient_table`
+    (:func:`~vein2vein.clinical.patient_outcomes`; ``cmax`` of the qPCR profile with the
+    samples below the LLOQ as 0). With ``extra_noise_attribute`` a ``vcn`` column
+    unrelated to the outcome is added, as a release attribute with no signal.
+    SYNTHETIC data: the frame's ``attrs["label"]`` says so.
+    """
+    rng = np.random.default_rng(seed + 7)
+    expansions = [_expansion(c, rng) for c in car_expression]
+    rows = []
+    for k, (car, expansion) in enumerate(zip(car_expression, expansions, strict=True)):
+        plan = _plan(car, expansion, rng)
+        levels = np.where(plan.levels < LLOQ, 0.0, plan.levels)
+        rows.append(
+            {
+                "patient_id": f"SYN-{k + 1:04d}",
+                "car_expression": float(car),
+                "cmax": nca(plan.days, levels, unit="copies/ug").cmax,
+                "max_crs": plan.crs_max,
+                **patient_outcomes([_Assessment(d, r) for d, r in plan.assessments]),
+            }
+        )
+    table = pd.DataFrame(rows)
+    if extra_noise_attribute:
+        table.insert(2, "vcn", np.round(rng.normal(1.6, 0.4, len(table)).clip(0.3), 2))
+    table.attrs["label"] = SYNTHETIC_LABEL
+    return table
+
+
 def run_followup(
     db: Database,
     out_dir: Path,
@@ -113,32 +208,23 @@ def run_followup(
                 code,
                 b.patient.patient_code,
                 car_expression[code],
-                float(np.exp(0.05 * (car_expression[code] - 30) + rng.normal(0, 0.35))),
+                _expansion(car_expression[code], rng),
             )
             for code, b in lots
             if b.status in (BatchStatus.released, BatchStatus.released_at_risk)
         ]
         started = {code: b.started_at for code, b in lots}
     for k, p in enumerate(patients, start=1):
-        cmax_scale = p.expansion
-        params = replace(TYPICAL_PATIENT, cmax=TYPICAL_PATIENT.cmax * cmax_scale)
-        days = np.array(SAMPLE_DAYS)
-        levels = stein_curve(days, params) * np.exp(rng.normal(0, 0.25, days.size))
-        levels[0] = 0.0
-        severity = np.log(cmax_scale) + rng.normal(0, 0.6)
-        crs_max = int(np.clip(np.round(1.2 + severity), 0, 3))
-        ice_min = int(np.clip(np.round(9 - 3 * max(severity, 0) + rng.normal(0, 1)), 3, 10))
-        responder = rng.random() < 1 / (1 + np.exp(-(p.car_expression - 30) / 5))
-        progression = rng.exponential(500 if responder else 90)
+        plan = _plan(p.car_expression, p.expansion, rng)
         with db.unit_of_work(clinician) as uow:
             record_infusion(
                 uow,
                 batch=p.batch,
                 infused_at=started[p.batch] + timedelta(days=21),
-                dose_cells=float(rng.uniform(0.5, 2.5)) * 1e8,
+                dose_cells=plan.dose_cells,
                 indication="LBCL",
             )
-            onset = int(rng.integers(1, 4))
+            onset, crs_max = plan.onset, plan.crs_max
             for day in range(1, 15):
                 active = onset <= day < onset + 5
                 grade = (
@@ -152,7 +238,7 @@ def run_followup(
                     observation=_crs(grade),
                     tocilizumab=active and grade >= 2,
                 )
-                ice = ice_min if active and day >= onset + 2 else 10
+                ice = plan.ice_min if active and day >= onset + 2 else 10
                 record_toxicity(
                     uow,
                     patient=p.patient,
@@ -164,31 +250,20 @@ def run_followup(
             record_kinetics(
                 uow,
                 patient=p.patient,
-                days=list(days),
-                values=list(levels),
+                days=list(plan.days),
+                values=list(plan.levels),
                 unit="copies/ug",
                 method="qpcr",
                 lloq=LLOQ,
             )
-            for day in ASSESSMENT_DAYS:
-                if day >= progression:
-                    record_response(
-                        uow,
-                        patient=p.patient,
-                        day=day,
-                        criteria="lugano",
-                        response="PD",
-                        reason="synthetic: new lesion",
-                    )
-                    break
-                response = ("CR" if day >= 90 else "PR") if responder else "SD"
+            for day, response in plan.assessments:
                 record_response(
                     uow,
                     patient=p.patient,
                     day=day,
                     criteria="lugano",
                     response=response,
-                    reason="synthetic assessment",
+                    reason="synthetic: new lesion" if response == "PD" else "synthetic assessment",
                 )
         report("clinical follow-up recorded", k, len(patients))
     with db.read() as session:
