@@ -134,7 +134,7 @@ def count(world: World, table: str) -> int:
 
 
 def infuse(cli: Any, batch: str, *extra: str, user: str | None = "clinician") -> Result:
-    return cli(
+    result: Result = cli(
         *(["-u", user] if user else []),
         "clinical",
         "infuse",
@@ -148,6 +148,7 @@ def infuse(cli: Any, batch: str, *extra: str, user: str | None = "clinician") ->
         "LBCL",
         *extra,
     )
+    return result
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:

@@ -26,7 +26,8 @@ FEATURES = ["car_expression", "vcn"]  # vcn: a release attribute with no planted
 
 def _cars(n: int, seed: int) -> list[float]:
     """CAR expression (%) spread as in the demo's released lots (mean 33, SD 7)."""
-    return np.round(np.random.default_rng(seed).normal(33, 7, n).clip(10, 60), 1).tolist()
+    values = np.round(np.random.default_rng(seed).normal(33, 7, n).clip(10, 60), 1)
+    return [float(v) for v in values]
 
 
 @pytest.fixture(scope="module")

@@ -220,8 +220,8 @@ def import_responses(
         with _at(name, int(str(line)), "patient_id"):
             mrd: MRDResult | None = None
             if row["mrd_result"] is not None:
-                _, infusion = _infused_patient(uow, patient)
-                tested_on = (infusion.infused_at + timedelta(days=int(row["day"]))).date()
+                _, day0 = _infused_patient(uow, patient)
+                tested_on = (day0 + timedelta(days=int(row["day"]))).date()
                 try:
                     mrd = MRDResult(
                         tested_on=tested_on,
