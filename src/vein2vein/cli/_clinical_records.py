@@ -189,9 +189,14 @@ def clinical_record_kinetics(
     _report(result, as_json=as_json)
 
 
+def _paragraphs(text: str) -> str:
+    """Help text with each paragraph on one line, so the terminal wraps it."""
+    return "\n\n".join(" ".join(p.split()) for p in text.strip().split("\n\n"))
+
+
 def register(app: typer.Typer) -> None:
     """Attach the recording commands to the ``clinical`` group."""
     app.command("infuse")(clinical_infuse)
-    app.command("record-toxicity", help=_TOXICITY_HELP)(clinical_record_toxicity)
-    app.command("record-response", help=_RESPONSE_HELP)(clinical_record_response)
-    app.command("record-kinetics", help=_KINETICS_HELP)(clinical_record_kinetics)
+    app.command("record-toxicity", help=_paragraphs(_TOXICITY_HELP))(clinical_record_toxicity)
+    app.command("record-response", help=_paragraphs(_RESPONSE_HELP))(clinical_record_response)
+    app.command("record-kinetics", help=_paragraphs(_KINETICS_HELP))(clinical_record_kinetics)
