@@ -29,6 +29,7 @@ from vein2vein.simulate import SYNTHETIC_LABEL, DemoSummary, run_demo
 N_DONATIONS = 36  # three sites, twelve donations each
 N_REJECTED = 2  # at intake: poor viability, too few T cells
 N_BATCHES = N_DONATIONS - N_REJECTED
+CARPALL = Path(__file__).parents[1].parent / "shared" / "data" / "carpall"
 
 
 @dataclass
@@ -49,6 +50,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
         summary = run_demo(
             db,
             root / "out",
+            singlecell_data=CARPALL,
             progress=lambda stage, done, total: progress.append((stage, done, total)),
         )
     finally:
@@ -73,7 +75,7 @@ def test_demo_summary_counts(demo: DemoRun) -> None:
     assert s.custody_events == 2 * N_BATCHES + 1
     # QC reviews every donation; every lot has a signed review and a signed disposition,
     # and the lot released at risk is reviewed again and recalled after its sterility grew.
-    assert s.signatures == N_DONATIONS + 2 * N_BATCHES + 2
+    assert s.signatures == N_DONATIONS + 2 * N_BATCHES + 2 + 1  # + the in vivo lot release
     assert s.dispositions == {"released": N_BATCHES - 2, "released_at_risk": 1, "rejected": 2}
     assert s.certificates == N_BATCHES
 
@@ -130,6 +132,34 @@ def test_demo_follows_up_infused_patients(demo: DemoRun) -> None:
     assert report.is_file() and "<img" in report.read_text()
     table = (demo.out / "clinical" / "patients.csv").read_text().splitlines()
     assert len(table) == clinical["patients"] + 1
+
+
+def test_demo_runs_an_invivo_program(demo: DemoRun) -> None:
+    invivo = demo.summary.invivo
+    assert invivo["label"] == SYNTHETIC_LABEL
+    cohorts = invivo["sequence"].split()
+    assert cohorts[0].startswith("1")  # BOIN12 starts at the lowest dose
+    assert invivo["patients"] == sum(len(c) - 1 for c in cohorts)
+    report = Path(invivo["report"]["report"])
+    html = report.read_text()
+    assert "<img" in html and SYNTHETIC_LABEL in html
+
+
+def test_demo_profiles_real_carpall_samples(demo: DemoRun) -> None:
+    if not CARPALL.is_dir():
+        pytest.skip(f"shared data folder missing: {CARPALL}")
+    singlecell = demo.summary.singlecell
+    assert "real data" in singlecell["label"]
+    by_sort: dict[str, list[float]] = {}
+    for sample in singlecell["samples"]:
+        assert Path(sample["report"]).is_file()
+        profile = json.loads(Path(sample["profile"]).read_text())
+        assert profile["sample"] == sample["sample"]
+        by_sort.setdefault(sample["sort"], []).append(sample["car_positive_fraction"])
+    assert min(by_sort["CD3+CAT+"]) > max(by_sort["NoSo"])
+    fractions = [row["fraction_in_product_clones"] for row in singlecell["tracking"]]
+    assert fractions and all(0 <= f <= 1 for f in fractions)
+    assert "REAL CARPALL" in (demo.out / "README.txt").read_text()
 
 
 def test_demo_compares_two_hubs(demo: DemoRun) -> None:

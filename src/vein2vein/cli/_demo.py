@@ -36,6 +36,8 @@ def _clear_previous_run(out: Path, *, database_file: bool) -> None:
         "process",
         "comparability",
         "clinical",
+        "invivo",
+        "singlecell",
     ):
         shutil.rmtree(out / folder, ignore_errors=True)
     names = ["summary.json", "README.txt"]
@@ -52,6 +54,11 @@ def demo(
     seed: int = typer.Option(0, "--seed", help="Seed of the synthetic network."),
     donations_per_site: int = typer.Option(
         12, "--donations-per-site", min=4, max=1000, help="Size of the synthetic network."
+    ),
+    singlecell_data: Path = typer.Option(
+        Path("../shared/data/carpall"),
+        "--singlecell-data",
+        help="Folder of the real CARPALL single-cell data; skipped when absent.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
 ) -> None:
@@ -89,7 +96,12 @@ def demo(
             bar.update(tasks[stage], completed=done)
 
         summary = run_demo(
-            db, out, seed=seed, donations_per_site=donations_per_site, progress=progress
+            db,
+            out,
+            seed=seed,
+            donations_per_site=donations_per_site,
+            singlecell_data=singlecell_data,
+            progress=progress,
         )
     db.dispose()
     if as_json:
@@ -118,6 +130,11 @@ def demo(
                 "patients followed up / responders",
                 f"{summary.clinical.get('patients', 0)} / {summary.clinical.get('responders', 0)}",
             ),
+            (
+                "in vivo: BOIN12 sequence / optimal dose",
+                f"{summary.invivo.get('sequence', '')} / level {summary.invivo.get('obd')}",
+            ),
+            ("single-cell profiles (real CARPALL)", _singlecell_line(summary.singlecell)),
             (
                 "signatures / now invalid",
                 f"{summary.signatures} / {len(summary.invalid_signatures)}",
@@ -150,12 +167,24 @@ def demo(
         console.print(
             escape(
                 f"outputs in {out}/: summary.json, intake/, process/ (readings, charts), "
-                "release/, coa/ (PDF), comparability/ and clinical/ (HTML reports), batch-records/"
+                "release/, coa/ (PDF), comparability/, clinical/, invivo/ and singlecell/ "
+                "(HTML reports), batch-records/"
             ),
             highlight=False,
         )
     if not summary.audit_ok:
         raise typer.Exit(1)
+
+
+def _singlecell_line(singlecell: dict[str, object]) -> str:
+    if "skipped" in singlecell:
+        return f"skipped: {singlecell['skipped']}"
+    samples = singlecell.get("samples", [])
+    assert isinstance(samples, list)
+    return ", ".join(
+        f"{s['sample']} ({s['sort']}) {100 * float(s['car_positive_fraction']):.0f}% CAR+"
+        for s in samples
+    )
 
 
 def _counts(counts: dict[str, int]) -> str:

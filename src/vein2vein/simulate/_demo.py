@@ -14,8 +14,10 @@ treating site, the rest released); writes a certificate of analysis per lot; cor
 one signed donation record (its signature then shows invalid); compares two hubs'
 release attributes (equivalence, quality range, site effect) in an HTML report;
 infuses every released lot and records its follow-up (CRS/ICANS grades, transgene
-kinetics, responses) and links product attributes to outcomes in a report; verifies
-the trail.
+kinetics, responses) and links product attributes to outcomes in a report; runs an
+in vivo program (a vector lot released, cohorts escalated by BOIN12, kinetics and
+grades, the sliding-scale report); profiles real CARPALL single-cell samples (the only
+real data in the demo) and tracks a patient's product clones; verifies the trail.
 """
 
 from __future__ import annotations
@@ -70,6 +72,7 @@ from ..release import (
 from ..specs import shipped_spec
 from ._demo_process import run_comparability, run_process_monitoring
 from ._followup import run_followup
+from ._invivo import run_invivo_program
 from ._lab import (
     INTAKE_COLUMNS,
     RELEASE_COLUMNS,
@@ -78,6 +81,7 @@ from ._lab import (
     write_csv,
 )
 from ._network import SYNTHETIC_LABEL, PlannedDonation, PlannedSite, synthetic_network
+from ._singlecell_demo import run_singlecell_demo
 
 __all__ = ["DEMO_PASSWORD", "DemoSummary", "run_demo"]
 
@@ -109,6 +113,8 @@ class DemoSummary:
     process: dict[str, Any] = field(default_factory=dict)
     comparability: dict[str, Any] = field(default_factory=dict)
     clinical: dict[str, Any] = field(default_factory=dict)
+    invivo: dict[str, Any] = field(default_factory=dict)
+    singlecell: dict[str, Any] = field(default_factory=dict)
     signatures: int = 0
     invalid_signatures: list[str] = field(default_factory=list)
     audit_entries: int = 0
@@ -126,6 +132,7 @@ def run_demo(
     *,
     seed: int = 0,
     donations_per_site: int = 12,
+    singlecell_data: Path | None = None,
     progress: Progress | None = None,
 ) -> DemoSummary:
     """Run the demo on an empty database and write its outputs under ``out_dir``.
@@ -141,6 +148,10 @@ def run_demo(
         Seed of the synthetic network.
     donations_per_site
         Donations collected at each of the three sites (at least 4).
+    singlecell_data
+        The real CARPALL single-cell folder (``../shared/data/carpall``); its samples
+        are profiled into ``out_dir/singlecell``. None, or a folder that does not
+        exist, skips that part (the summary says why).
     progress
         Called as ``progress(stage, done, total)`` while the demo runs.
     """
@@ -148,6 +159,8 @@ def run_demo(
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "README.txt").write_text(
         f"{SYNTHETIC_LABEL}\nEverything in this folder was made by `vein2vein demo`.\n"
+        "The one exception is singlecell/: profiles of REAL CARPALL single-cell samples\n"
+        "(Anderson et al., Nature Medicine 2023), read from ../shared/data/carpall.\n"
     )
     db.upgrade()
     if donations_per_site < 4:  # the planted faults need a few donations
@@ -188,6 +201,17 @@ def run_demo(
         seed=seed,
         report=report,
     )
+    invivo = run_invivo_program(
+        db,
+        out_dir / "invivo",
+        clinician=cast.clinician,
+        qa=cast.qa,
+        operator=cast.qc,
+        password=DEMO_PASSWORD,
+        seed=seed,
+    )
+    report("in vivo program (BOIN12 escalation)", 1, 1)
+    singlecell = _singlecell(out_dir / "singlecell", singlecell_data, seed=seed, report=report)
 
     # A transcription error found after QC review: the correction invalidates the signature.
     with db.unit_of_work(cast.operators[plan[0].collection_site]) as uow:
@@ -201,8 +225,20 @@ def run_demo(
     summary.process = process
     summary.comparability = comparability
     summary.clinical = clinical
+    summary.invivo = invivo
+    summary.singlecell = singlecell
     (out_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
     return summary
+
+
+def _singlecell(
+    out_dir: Path, data_dir: Path | None, *, seed: int, report: Progress
+) -> dict[str, Any]:
+    if data_dir is None:
+        return {"skipped": "no single-cell data folder given"}
+    result = run_singlecell_demo(out_dir, data_dir=data_dir, seed=seed)
+    report("single-cell profiles (real CARPALL data)", 1, 1)
+    return result
 
 
 @dataclass
