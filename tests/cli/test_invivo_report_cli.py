@@ -13,6 +13,11 @@ from vein2vein.simulate import run_invivo_program
 from vein2vein.testing import PASSWORD, make_network
 
 
+def _refuse(name: str) -> None:
+    msg = f"{name} is not valid JSON"
+    raise ValueError(msg)
+
+
 @pytest.mark.slow
 def test_invivo_report_reads_the_database_and_prints_json(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
@@ -39,9 +44,11 @@ def test_invivo_report_reads_the_database_and_prints_json(
     )  # fmt: skip
     captured = capsys.readouterr()
     assert code == 0, captured.err
-    summary = json.loads(captured.out)
+    summary = json.loads(captured.out, parse_constant=_refuse)
     assert summary["patients"] == 6
     assert summary["recommendations"] == [{"design": "BOIN12", "dose": 3e6}]
     assert (out / "invivo_report.html").exists()
+    bands = [(r["cmax_low"], r["cmax_high"]) for r in summary["exposure"]]
+    assert bands and all(lo is not None and lo < hi for lo, hi in bands)
     bad = main(["--db", url, "invivo", "report", "--out", str(out), "--recommend", "BOIN12"])
     assert bad == 2

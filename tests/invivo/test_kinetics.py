@@ -18,6 +18,7 @@ from vein2vein.invivo import (
     fit_invivo,
     invivo_curve,
     neutralized_fraction,
+    population_exposure,
     predicted_exposure,
     simulate_invivo,
 )
@@ -65,6 +66,30 @@ def test_ode_solver_agrees_with_the_matrix_exponential() -> None:
         invivo_curve(DAYS, dose=DOSE, params=TYPICAL_LENTIVIRAL),
         rtol=1e-6,
     )
+
+
+def test_closed_form_curve_agrees_with_the_matrix_exponential() -> None:
+    # invivo_curve sums exponentials (divided differences); simulate_invivo carries the
+    # states by expm(A dt). Random parameters, then coincident rates (k_el + k_up =
+    # 1 / t_express = alpha), where the divided differences need their nodes moved apart.
+    rng = np.random.default_rng(0)
+    days = np.array([0.0, 0.5, 1, 3, 7, 10, 12, 14, 21, 28, 42, 60, 90])
+    cases = [
+        replace(
+            base,
+            t_express=float(np.exp(rng.uniform(-4, 3))),
+            rho=float(np.exp(rng.uniform(-3, 1))),
+            tmax=float(rng.uniform(1, 30)),
+            alpha=float(np.exp(rng.uniform(-3, 1))),
+        )
+        for base in (TYPICAL_LENTIVIRAL, TYPICAL_LNP_MRNA)
+        for _ in range(25)
+    ]
+    cases.append(replace(TYPICAL_LENTIVIRAL, t_express=1 / 2.5, alpha=2.5))
+    for params in cases:
+        closed = invivo_curve(days, dose=DOSE, params=params, titre=20.0)
+        exact = simulate_invivo(days, dose=DOSE, params=params, titre=20.0)["car_positive"]
+        np.testing.assert_allclose(closed, exact, rtol=1e-4, atol=1e-12 * exact.max())
 
 
 def test_instantaneous_uptake_reduces_to_the_stein_curve() -> None:
@@ -156,3 +181,30 @@ def test_predicted_exposure_band_contains_the_estimate_and_grows_with_dose() -> 
     assert plain["cmax_low"].isna().all()
     with pytest.raises(InvalidInputError, match="level"):
         predicted_exposure([1e7], fit, level=1.5)
+
+
+def test_population_exposure_summarises_patients_at_each_dose() -> None:
+    fits = [
+        fit_invivo(DAYS, _synthetic(replace(TYPICAL_LENTIVIRAL, efficiency=eff), sd=0.1,
+                                    seed=i), dose=DOSE, start=TYPICAL_LENTIVIRAL, titre=titre)
+        for i, (eff, titre) in enumerate([(2e-8, 0.0), (5e-8, 20.0), (1e-7, 0.0), (2e-7, 200.0)])
+    ]  # fmt: skip
+    table = population_exposure([1e6, 1e7, 1e8], fits)
+    assert (table["n_patients"] == 4).all()
+    grid = np.linspace(0, 28, 113)
+    at_1e7 = sorted(f.predict(grid, dose=1e7).max() for f in fits)
+    # the median and the 95% band (numpy's linear quantiles) of the four patients' Cmax
+    row = table.iloc[1]
+    assert row["cmax"] == pytest.approx(np.median(at_1e7))
+    assert row["cmax_low"] == pytest.approx(np.quantile(at_1e7, 0.025))
+    assert row["cmax_high"] == pytest.approx(np.quantile(at_1e7, 0.975))
+    assert (table["cmax_low"] < table["cmax"]).all() and (table["cmax"] < table["cmax_high"]).all()
+    assert (table["auc_low"] < table["auc0_28"]).all()
+    assert (table["auc0_28"] < table["auc_high"]).all()
+    assert table["cmax"].is_monotonic_increasing
+    # a common titre overrides each patient's own: more antibodies, less exposure
+    assert (population_exposure([1e7], fits, titre=500.0)["cmax"] < row["cmax"]).all()
+    one = population_exposure([1e7], fits[:1])
+    assert one["cmax_low"].isna().all() and one["cmax"].iloc[0] > 0
+    with pytest.raises(InvalidInputError, match="fits"):
+        population_exposure([1e7], [])

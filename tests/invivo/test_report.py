@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -45,4 +46,10 @@ def test_synthetic_program_escalates_and_writes_a_labelled_report(
     assert summary["exposure"] == sorted(summary["exposure"], key=lambda r: r["dose"])
     cmax = [r["cmax"] for r in summary["exposure"]]
     assert cmax == sorted(cmax)
+    # a real band across the fitted patients at every dose, and strict JSON (no NaN)
+    for row in summary["exposure"]:
+        assert row["n_patients"] == len(summary["fits"]) >= 2
+        assert row["cmax_low"] < row["cmax"] < row["cmax_high"]
+        assert row["auc_low"] < row["auc0_28"] < row["auc_high"]
+    json.dumps(summary, allow_nan=False)
     assert set(table["dose"]) == set(summary["dose_levels"])

@@ -17,7 +17,6 @@ def invivo_report_command(
     ),
     label: str | None = typer.Option(None, "--label", help="Provenance label of the data."),
     synthetic: bool = typer.Option(False, "--synthetic", help="Label the data synthetic."),
-    seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON summary."),
 ) -> None:
     """Write the in vivo report (lots, cohorts, kinetics, exposure, sliding scale)."""
@@ -39,7 +38,6 @@ def invivo_report_command(
             recommendations=marks,
             label=label or "data from the system of record",
             synthetic=synthetic,
-            seed=seed,
         )
     if as_json:
         emit_json(summary)

@@ -17,6 +17,7 @@ from ._boin import BOIN, boin_boundaries
 from ._boin12 import BOIN12
 from ._efftox import EffTox, EffToxFit, efftox_solve_p, efftox_utility
 from ._efftox_model import EffToxPriors
+from ._exposure import population_exposure, predicted_exposure
 from ._kinetics import (
     TYPICAL_LENTIVIRAL,
     TYPICAL_LNP_MRNA,
@@ -25,7 +26,7 @@ from ._kinetics import (
     neutralized_fraction,
     simulate_invivo,
 )
-from ._kinetics_fit import InvivoFit, fit_invivo, predicted_exposure
+from ._kinetics_fit import InvivoFit, fit_invivo
 from ._oc_report import oc_report
 from ._outcomes import Decision, Outcomes, parse_outcomes
 from ._records import dosing_table, record_dosing, register_invivo_lot, release_invivo_lot
@@ -64,6 +65,7 @@ __all__: list[str] = [
     "oc_report",
     "parse_outcomes",
     "plot_sliding_scale",
+    "population_exposure",
     "predicted_exposure",
     "record_dosing",
     "register_invivo_lot",

@@ -53,6 +53,7 @@ from scipy.linalg import expm  # type: ignore[import-untyped]
 
 from ..clinical import SteinParameters
 from ..errors import InvalidInputError
+from ._kinetics_closed import chain_curve
 
 __all__ = [
     "STATE_COLUMNS",
@@ -422,6 +423,8 @@ def invivo_curve(
     days = _days(t)
     d = _nonneg(dose, "dose")
     d_eff = d * (1.0 - neutralized_fraction(titre, params.ic50_titre))
+    if d_eff > 0 and params.target_cells is None:
+        return chain_curve(days, d_eff, params)
     states = _solve(days, d_eff, params)
     out: FloatArray = states[:, 5] + states[:, 6]
     return out

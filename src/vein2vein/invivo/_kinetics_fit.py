@@ -3,20 +3,17 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 from scipy import optimize  # type: ignore[import-untyped]
 
-from ..clinical import nca
 from ..errors import InvalidInputError
 from ._kinetics import FloatArray, InvivoKineticParameters, _nonneg, invivo_curve
 
-__all__ = ["FIT_NAMES", "InvivoFit", "fit_invivo", "predicted_exposure"]
+__all__ = ["FIT_NAMES", "InvivoFit", "fit_invivo"]
 
 FIT_NAMES: Final = (
     "log_efficiency",
@@ -39,6 +36,7 @@ _UPPER: Final = np.array(
     [30.0, math.log(30.0), math.log(5.0), math.log(60.0), math.log(5.0), 5.0, math.log(0.019)]
 )
 _GRID: Final = np.linspace(0.0, 28.0, 113)
+_MAX_NFEV: Final = 2000  # a cap; typical fits converge in 50-300 evaluations
 
 
 def _theta(p: InvivoKineticParameters) -> FloatArray:
@@ -195,7 +193,10 @@ def fit_invivo(
     Minimises ``sum (ln C_obs - ln C(t; theta))^2`` with
     :func:`scipy.optimize.least_squares` (trust region reflective, bounds keep the
     fast contraction ``alpha >= 0.02/day`` and the slow decline ``beta < 0.019/day``),
-    from ``start`` and from ``start`` rescaled to the observed peak. The covariance is
+    from ``start`` and from ``start`` rescaled to the observed peak (at most 2000
+    evaluations each). Without a target-cell limit the model curve is evaluated in
+    closed form (sums of exponentials), so a fit takes a few hundredths of a second. The
+    covariance is
     ``s^2 (J^T J)^-1`` with J the Jacobian at the solution (Bates & Watts 1988); SEs on
     the natural scale by the delta method. The model is ours (see
     :mod:`vein2vein.invivo._kinetics`).
@@ -233,6 +234,7 @@ def fit_invivo(
             method="trf",
             x_scale="jac",
             diff_step=None if start.target_cells is None else 1e-5,
+            max_nfev=_MAX_NFEV,
         )
         if best is None or res.cost < best.cost:
             best = res
@@ -271,84 +273,3 @@ def fit_invivo(
         message=str(best.message),
         notes=tuple(notes),
     )
-
-
-def _exposure(dose: float, params: InvivoKineticParameters, titre: float) -> tuple[float, float]:
-    curve = invivo_curve(_GRID, dose=dose, params=params, titre=titre)
-    if not np.any(curve > 0):
-        return 0.0, 0.0
-    result = nca(_GRID, curve, unit="cells/uL")
-    return float(result.cmax or 0.0), float(result.auc_lin_log or 0.0)
-
-
-def predicted_exposure(
-    doses: Sequence[float],
-    model: InvivoKineticParameters | InvivoFit,
-    *,
-    titre: float = 0.0,
-    n_draws: int = 200,
-    level: float = 0.95,
-    seed: int = 0,
-) -> pd.DataFrame:
-    """Predicted Cmax and AUC0-28 per dose level, with a band from parameter uncertainty.
-
-    Parameters
-    ----------
-    doses
-        Dose levels (>= 0), in the unit of the model's efficiency.
-    model
-        Parameters (no band) or a fit, whose ``cov_theta`` gives the band: ``n_draws``
-        parameter sets are drawn from the normal approximation ``N(theta, cov_theta)``
-        and the exposure quantiles at ``(1 -+ level) / 2`` reported.
-    titre
-        Neutralizing anti-vector titre assumed at dosing.
-    n_draws
-        Monte Carlo draws for the band (>= 20).
-    level
-        Coverage of the band, between 0 and 1.
-    seed
-        Seed of the draws.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``dose, cmax, cmax_low, cmax_high, auc0_28, auc_low, auc_high``; Cmax and the
-        linear-up/log-down AUC0-28 from :func:`vein2vein.clinical.nca` on the model
-        curve every 0.25 day. Bands are NaN without a fit (or with a singular one).
-
-    References
-    ----------
-    .. [1] Stein AM, et al. *CPT Pharmacometrics Syst Pharmacol* 2019;8:285-295.
-    """
-    if not 0 < level < 1:
-        reason = f"must be between 0 and 1, got {level!r}"
-        raise InvalidInputError(reason, field="level")
-    if n_draws < 20:
-        reason = f"needs at least 20 draws for a band, got {n_draws}"
-        raise InvalidInputError(reason, field="n_draws")
-    levels = [_nonneg(d, "doses") for d in doses]
-    if not levels:
-        reason = "no dose levels given"
-        raise InvalidInputError(reason, field="doses")
-    params = model.params if isinstance(model, InvivoFit) else model
-    draws: list[InvivoKineticParameters] = []
-    if isinstance(model, InvivoFit) and np.all(np.isfinite(model.cov_theta)):
-        rng = np.random.default_rng(seed)
-        thetas = rng.multivariate_normal(model.theta, model.cov_theta, size=n_draws)
-        for th in thetas:
-            try:
-                draws.append(_params(th, model.params))
-            except InvalidInputError:  # a draw with alpha <= beta is not a model
-                continue
-    q = ((1 - level) / 2, (1 + level) / 2)
-    rows = []
-    for d in levels:
-        cmax, auc = _exposure(d, params, titre)
-        row = {"dose": d, "cmax": cmax, "auc0_28": auc}
-        if draws:
-            sims = np.array([_exposure(d, p, titre) for p in draws])
-            lo, hi = np.quantile(sims, q, axis=0)
-            row |= {"cmax_low": lo[0], "cmax_high": hi[0], "auc_low": lo[1], "auc_high": hi[1]}
-        rows.append(row)
-    columns = ["dose", "cmax", "cmax_low", "cmax_high", "auc0_28", "auc_low", "auc_high"]
-    return pd.DataFrame(rows).reindex(columns=columns)

@@ -35,8 +35,9 @@ from ..records import (
     ResponseAssessment,
     ToxicityAssessment,
 )
+from ._exposure import population_exposure
 from ._kinetics import TYPICAL_LENTIVIRAL, TYPICAL_LNP_MRNA
-from ._kinetics_fit import InvivoFit, fit_invivo, predicted_exposure
+from ._kinetics_fit import InvivoFit, fit_invivo
 from ._records import dosing_table
 from ._sliding import plot_sliding_scale, sliding_scale
 
@@ -136,9 +137,13 @@ def _exposure_plot(exposure: pd.DataFrame, table: pd.DataFrame) -> str:
     ax = fig.subplots()
     if exposure["cmax_low"].notna().any():
         ax.fill_between(
-            exposure["dose"], exposure["cmax_low"], exposure["cmax_high"], alpha=0.2, label="95%"
+            exposure["dose"],
+            exposure["cmax_low"],
+            exposure["cmax_high"],
+            alpha=0.2,
+            label="95% of patients",
         )
-    ax.plot(exposure["dose"], exposure["cmax"], marker="s", label="model Cmax")
+    ax.plot(exposure["dose"], exposure["cmax"], marker="s", label="model Cmax, median")
     ax.scatter(table["dose"], table["cmax"], s=14, color="black", label="observed Cmax")
     ax.set_xscale("log")
     ax.set_yscale("log")
@@ -160,8 +165,6 @@ def invivo_report(
     recommendations: Sequence[tuple[str, float]] = (),
     label: str = "data from the system of record",
     synthetic: bool = False,
-    n_draws: int = 100,
-    seed: int = 0,
 ) -> dict[str, Any]:
     """Write ``invivo_report.html`` into ``out_dir`` and return a JSON-ready summary.
 
@@ -177,17 +180,15 @@ def invivo_report(
         Provenance label printed at the top.
     synthetic
         Whether the data are synthetic (the label is then shown as a warning).
-    n_draws
-        Monte Carlo draws for the exposure band.
-    seed
-        Seed of the draws.
 
     Returns
     -------
     dict
-        ``report`` (path), ``patients``, ``dose_levels``, ``lots``, ``exposure`` rows,
-        ``sliding_scale`` fits (or the reason they could not be made), ``fits``
-        (per-patient estimates) and ``notes``.
+        ``report`` (path), ``patients``, ``dose_levels``, ``lots``, ``exposure`` rows
+        (:func:`population_exposure` over the fitted patients: median and the band
+        holding 95% of them), ``sliding_scale`` fits (or the reason they could not be
+        made), ``fits`` (per-patient estimates) and ``notes``. Strict JSON: missing
+        numbers are None, never NaN.
 
     References
     ----------
@@ -223,8 +224,7 @@ def invivo_report(
     doses = sorted(float(d) for d in table["dose"].unique())
     exposure = pd.DataFrame()
     if fits:
-        best = min(fits.values(), key=lambda f: f.residual_sd)
-        exposure = predicted_exposure(doses, best, n_draws=n_draws, seed=seed)
+        exposure = population_exposure(doses, list(fits.values()))
     sliding: dict[str, Any]
     sliding_png = None
     try:
@@ -276,7 +276,7 @@ def invivo_report(
             cohorts=cohorts.to_dict("records"),
             patients=table.to_dict("records"),
             kinetics_png=_kinetics_plot(table, curves, fits) if curves else None,
-            exposure=exposure.to_dict("records"),
+            exposure=json_clean(exposure.to_dict("records")),
             exposure_png=_exposure_plot(exposure, table) if not exposure.empty else None,
             sliding_png=sliding_png,
             recommendations=list(recommendations),
@@ -284,16 +284,50 @@ def invivo_report(
         ),
         encoding="utf-8",
     )
-    return {
-        "report": str(path),
-        "label": label,
-        "synthetic": synthetic,
-        "patients": len(table),
-        "dose_levels": doses,
-        "lots": [{"lot": lot.lot_code, "status": lot.status} for lot in lots],
-        "exposure": exposure.to_dict("records"),
-        "sliding_scale": sliding,
-        "recommendations": [{"design": n, "dose": d} for n, d in recommendations],
-        "fits": {k: f.to_dict() for k, f in fits.items()},
-        "notes": notes,
-    }
+    summary: dict[str, Any] = json_clean(
+        {
+            "report": str(path),
+            "label": label,
+            "synthetic": synthetic,
+            "patients": len(table),
+            "dose_levels": doses,
+            "lots": [{"lot": lot.lot_code, "status": lot.status} for lot in lots],
+            "exposure": exposure.to_dict("records"),
+            "sliding_scale": sliding,
+            "recommendations": [{"design": n, "dose": d} for n, d in recommendations],
+            "fits": {k: f.to_dict() for k, f in fits.items()},
+            "notes": notes,
+        }
+    )
+    return summary
+
+
+def json_clean(value: Any) -> Any:
+    """``value`` with NaN and infinities as None and numpy scalars as Python numbers.
+
+    ``json.dumps`` writes float NaN as ``NaN``, which strict JSON parsers refuse.
+
+    Parameters
+    ----------
+    value
+        Nested dicts, lists, tuples, numbers and strings.
+
+    Returns
+    -------
+    Any
+        The same structure, strictly JSON-ready.
+
+    Examples
+    --------
+    >>> json_clean({"a": [1.0, float("nan")], "b": np.float64(2.5)})
+    {'a': [1.0, None], 'b': 2.5}
+    """
+    if isinstance(value, dict):
+        return {k: json_clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_clean(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -5,8 +5,12 @@ One lentiviral vector lot is registered and released by QA against the shipped
 five dose levels, the next level chosen by :class:`~vein2vein.invivo.BOIN12` from the
 cohorts so far (toxicity = grade >= 3 CRS, efficacy = response). CAR+ kinetics come
 from the dose-to-CAR+ model (with per-patient variation, neutralizing titres and assay
-noise); CRS and ICANS grades and the chance of response rise with exposure. The
-in vivo report is written at the end. Everything is labelled synthetic.
+noise). A typical patient's chance of grade >= 3 CRS per dose level is
+:data:`TRUE_CRS3` (rising to 0.45 at the top dose) and of response
+:data:`TRUE_RESPONSE` (rising, then a plateau); a patient's log-odds move with the log
+of their Cmax relative to the typical Cmax at that dose, so exposure (and with it the
+neutralizing titre) drives both. The in vivo report is written at the end.
+Everything is labelled synthetic.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ from ._network import SYNTHETIC_LABEL
 __all__ = ["run_invivo_program"]
 
 DOSE_LEVELS: Final = (1e6, 3e6, 1e7, 3e7, 1e8)  # TU/kg
+TRUE_CRS3: Final = (0.02, 0.05, 0.12, 0.25, 0.45)
+"""P(grade >= 3 CRS) of a typical patient per dose level (the planted toxicity)."""
+TRUE_RESPONSE: Final = (0.10, 0.30, 0.50, 0.60, 0.62)
+"""P(response) of a typical patient per dose level: rises, then plateaus."""
+EXPOSURE_SLOPE: Final = 1.0
+"""Log-odds per unit of log(Cmax / the typical patient's Cmax at that dose)."""
 SAMPLE_DAYS: Final = (0.0, 1.0, 3.0, 7.0, 10.0, 14.0, 21.0, 28.0, 42.0, 60.0, 90.0)
 LOT_RESULTS: Final = {
     "functional_titer": "3.2e8",
@@ -76,6 +86,14 @@ def _icans(ice: int) -> ICANSObservation:
     )
 
 
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _expit(x: float) -> float:
+    return 1 / (1 + math.exp(-x))
+
+
 def run_invivo_program(
     db: Database,
     out_dir: Path,
@@ -86,7 +104,7 @@ def run_invivo_program(
     password: str,
     seed: int = 0,
     report: bool = True,
-    cohorts: int = 6,
+    cohorts: int = 10,
 ) -> dict[str, Any]:
     """Run a synthetic in vivo dose-escalation program into ``db`` and write its report.
 
@@ -105,7 +123,7 @@ def run_invivo_program(
     report
         Whether to write the in vivo report.
     cohorts
-        Number of cohorts of three (BOIN12 may stop earlier).
+        Number of cohorts of three (BOIN12 may stop earlier): 30 patients at most.
 
     Returns
     -------
@@ -139,6 +157,9 @@ def run_invivo_program(
     level: int | None = 1
     n = 0
     days = np.array(SAMPLE_DAYS)
+    typical = [
+        float(invivo_curve(days, dose=d, params=TYPICAL_LENTIVIRAL).max()) for d in DOSE_LEVELS
+    ]
     for cohort in range(cohorts):
         if level is None:
             break
@@ -155,12 +176,14 @@ def run_invivo_program(
             )
             clean = invivo_curve(days, dose=dose, params=params, titre=titre)
             levels = clean * np.exp(rng.normal(0, 0.2, days.size))
-            cmax = float(clean.max())
-            # grades and response rise with exposure (log Cmax); the planted signal
-            z = math.log(max(cmax, 1e-3))
-            crs = int(np.clip(np.round(0.55 * z - 1.0 + rng.normal(0, 0.7)), 0, 4))
-            ice = int(np.clip(np.round(10.5 - 0.6 * max(z, 0) + rng.normal(0, 1)), 0, 10))
-            responder = bool(rng.random() < 1 / (1 + math.exp(-(z - 3.0))))
+            # the planted signal: the dose level's probabilities, moved by exposure
+            z = math.log(max(float(clean.max()), 1e-12) / typical[level - 1])
+            p_tox = _expit(_logit(TRUE_CRS3[level - 1]) + EXPOSURE_SLOPE * z)
+            p_eff = _expit(_logit(TRUE_RESPONSE[level - 1]) + EXPOSURE_SLOPE * z)
+            tox = bool(rng.random() < p_tox)
+            responder = bool(rng.random() < p_eff)
+            crs = int(rng.choice([3, 3, 3, 4])) if tox else int(rng.choice([0, 1, 1, 2]))
+            ice = int(np.clip(np.round(9.5 - 4.0 * tox + rng.normal(0, 1)), 0, 10))
             dosed_at = _START + timedelta(days=21 * cohort, hours=n)
             with db.unit_of_work(clinician) as uow:
                 identity.register_patient(uow, patient_code=code, treating_site=site[0])
@@ -207,7 +230,7 @@ def run_invivo_program(
                     response="CR" if responder else "SD",
                     reason=SYNTHETIC_LABEL,
                 )
-            tox, eff = crs >= 3, responder
+            eff = responder
             letters += "B" if tox and eff else "T" if tox else "E" if eff else "N"
         sequence.append(f"{level}{letters}")
         level = design.next_dose(" ".join(sequence))
