@@ -143,6 +143,14 @@ def test_demo_runs_an_invivo_program(demo: DemoRun) -> None:
     report = Path(invivo["report"]["report"])
     html = report.read_text()
     assert "<img" in html and SYNTHETIC_LABEL in html
+    assert "error" not in invivo["report"]["sliding_scale"], invivo["report"]["sliding_scale"]
+    # the OBD BOIN12 selects is a tried dose, marked on the sliding-scale chart
+    obd = invivo["obd"]
+    assert obd is not None and any(c.startswith(str(obd)) for c in cohorts)
+    marked = invivo["report"]["recommendations"]
+    assert [m["design"] for m in marked] == ["BOIN12 OBD"]
+    assert marked[0]["dose"] in invivo["report"]["dose_levels"]
+    assert "BOIN12 OBD at" in html
 
 
 def test_demo_profiles_real_carpall_samples(demo: DemoRun) -> None:
