@@ -83,7 +83,14 @@ def test_same_inputs_same_profile_bytes(profiled, tmp_path: Path) -> None:
 def test_report_has_the_plots_and_the_label(profiled, tmp_path: Path) -> None:
     _, _, prof, gex = profiled
     html = profile_report(prof, tmp_path / "S1.html", adata=gex).read_text()
-    assert html.count("data:image/png;base64,") >= 3
+    # Drawn by the pl functions: UMAP by state and CAR, signatures, clone sizes.
+    assert html.count("data:image/png;base64,") == 3
+    for title in (
+        "UMAP by cell state and by CAR",
+        "Signature score distributions",
+        "Clone-size distribution",
+    ):
+        assert title in html
     assert "SYNTHETIC" in html
     assert prof.sha256() in html
 

@@ -33,6 +33,7 @@ def _tiny() -> ad.AnnData:
         "PDCD1",
         "HAVCR2",
         "LAG3",
+        "TIGIT",
         "CCR7",
         "TCF7",
         "GZMB",
@@ -44,7 +45,7 @@ def _tiny() -> ad.AnnData:
         "nonT": {"ACTB": 50},
         "treg": {"CD3E": 2, "CD4": 1, "FOXP3": 1, "IL2RA": 1, "ACTB": 50},
         "prolif": {"CD3E": 2, "CD8A": 1, "MKI67": 1, "TOP2A": 1, "TYMS": 1, "ACTB": 50},
-        "exh": {"CD3E": 2, "CD8A": 1, "PDCD1": 1, "HAVCR2": 1, "LAG3": 1, "ACTB": 50},
+        "exh": {"CD3E": 2, "CD8A": 1, "PDCD1": 1, "HAVCR2": 1, "LAG3": 1, "TIGIT": 1, "ACTB": 50},
         "naive": {"CD3E": 2, "CD4": 1, "CCR7": 1, "TCF7": 1, "ACTB": 50},
         "cm": {"CD3E": 2, "CD8A": 1, "CD4": 1, "CCR7": 1, "GZMB": 1, "ACTB": 50},
         "temra": {"CD3E": 2, "CD8A": 1, "GZMB": 1, "PRF1": 1, "ACTB": 50},
@@ -80,7 +81,7 @@ def test_rule_branches_on_hand_made_cells() -> None:
         "DN",
     ]
     rec = a.uns["v2v_states"]
-    assert rec["rule_version"] == "1.0.0"
+    assert rec["rule_version"] == "1.1.0"
     assert rec["rule"]["states"][2]["require"][0]["genes"][:3] == ["PDCD1", "HAVCR2", "LAG3"]
     assert "TOX" in rec["genes_missing"]  # recorded and read as not detected
     assert int(rec["counts"].to_numpy().sum()) == a.n_obs
@@ -139,14 +140,15 @@ def test_same_calls_after_a_full_embedding(sorted_gex, unsorted_gex) -> None:
 
 def test_sorted_car_t_sample_has_plausible_states(sorted_gex, unsorted_gex) -> None:
     # P02 month-5 marrow, sorted CD3+CAT+ (337 cells). Computed once: 79 % T cells; among
-    # them CD8 56 %, DN 38 %, CD4 5 %; exhausted 14 %, effector memory 44 %.
+    # them CD8 56 %, DN 38 %, CD4 5 %; exhausted 14 % under rule 1.0.0, 4.5 % under 1.1.0
+    # (which asks for 4 of the 7 exhaustion genes), effector memory 44 %.
     s = call_states(sorted_gex, copy=True)
     t = s.obs[s.obs["v2v_state"] != "non_T"]
     assert len(t) / s.n_obs > 0.7
     lineage = t["v2v_lineage"].value_counts(normalize=True)
     assert lineage["CD8"] > 0.4 and lineage["CD4"] > 0.02  # both present, CD8 dominant
     states = t["v2v_state"].value_counts(normalize=True)
-    assert 0.05 < states["exhausted"] < 0.4
+    assert 0.02 < states["exhausted"] < 0.3
     assert states["effector_memory"] + states["effector_temra"] > 0.3
     assert (states[["naive_stem_memory", "central_memory"]] > 0).all()
     # The unsorted blood sample holds more non-T cells than the CD3+ sort.

@@ -156,3 +156,13 @@ def test_tracking_plot_draws_each_top_clone(p02: TrackingResult) -> None:
     assert len(right.get_lines()) == 10
     assert len(left.get_lines()) == 2  # all cells and CAR+ cells
     assert "P02" in fig.texts[0].get_text()
+
+
+def test_report_draws_the_tracking_plot_through_pl(p02: TrackingResult) -> None:
+    from vein2vein.singlecell._profile_report import report_figures
+
+    figures = report_figures(None, p02)
+    assert [t for t, _ in figures] == ["Clone tracking: product clones over time"]
+    fig = figures[0][1]
+    assert fig.get_suptitle() == "Product clones of P02"
+    assert [ax.get_xlabel() for ax in fig.axes[:2]] == ["months after infusion"] * 2

@@ -66,10 +66,11 @@ def run_singlecell_demo(
     params = ProfileParams(seed=seed, n_boot=50)
     present = {s.sample for s in sheet}
     tracking: list[dict[str, Any]] = []
-    frame = None
+    result = None
     patient_samples = list(sheet.for_patient(TRACK_PATIENT))
     if patient_samples:
-        frame = track_patient(patient_samples, params=params).to_frame()
+        result = track_patient(patient_samples, params=params)
+        frame = result.to_frame()
         frame.to_csv(out / f"{TRACK_PATIENT}.tracking.csv", index=False)
         tracking = [
             {
@@ -92,7 +93,7 @@ def run_singlecell_demo(
                 prof,
                 out / f"{name}.html",
                 adata=gex,
-                tracking=frame if prof.patient == TRACK_PATIENT else None,
+                tracking=result if prof.patient == TRACK_PATIENT else None,
             )
             if report
             else None

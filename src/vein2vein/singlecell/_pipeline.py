@@ -236,9 +236,9 @@ def _clonotypes(airr: AnnData, p: ProfileParams, skipped: list[str]) -> None:
 def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
     """Run QC, CAR+, embedding, states, scores and clonotypes; return the GEX AnnData.
 
-    The TCR modality's ``clone_id`` is copied into the GEX ``obs`` (cells without a TCR
-    get NaN); the diversity table goes to ``uns["v2v_diversity"]``; what ran and what
-    was skipped to ``uns["v2v_pipeline"]``.
+    The TCR modality's ``clone_id`` and ``clonal_expansion`` are copied into the GEX
+    ``obs`` (cells without a TCR get NaN); the diversity table goes to
+    ``uns["v2v_diversity"]``; what ran and what was skipped to ``uns["v2v_pipeline"]``.
     """
     from anndata import AnnData
 
@@ -279,6 +279,8 @@ def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
             _clonotypes(airr, params, skipped)
             clone = airr.obs["clone_id"].astype(str)
         gex.obs["clone_id"] = clone.reindex(gex.obs_names).to_numpy()
+        if "clonal_expansion" in airr.obs:  # for pl.clone_size_distribution
+            gex.obs["clonal_expansion"] = airr.obs["clonal_expansion"].reindex(gex.obs_names)
         diversity = _find("diversity")
         if diversity is not None and gex.obs["clone_id"].notna().any():
             cells = gex[gex.obs["clone_id"].notna()]
@@ -364,4 +366,5 @@ def track_patient(samples: list[Sample], *, params: ProfileParams) -> Any:
                 min_umi=params.car_min_umi,
             )
         loaded[sample.sample] = mdata
-    return track(loaded)
+    patients = {s.patient for s in samples}
+    return track(loaded, patient=patients.pop() if len(patients) == 1 else None)

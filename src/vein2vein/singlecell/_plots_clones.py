@@ -34,7 +34,8 @@ def clone_size_distribution(
     Parameters
     ----------
     adata
-        AnnData or MuData with clonotypes.
+        AnnData or MuData with clonotypes, or an AnnData whose ``obs`` holds
+        ``clonal_expansion`` and ``clone_key`` (the profile pipeline's GEX cells).
     groupby
         ``obs`` column of the groups (one bar each; all cells when absent).
     clone_key
@@ -52,11 +53,15 @@ def clone_size_distribution(
     InvalidInputError
         Without ``obs["clonal_expansion"]``.
     """
+    from anndata import AnnData
     from matplotlib.figure import Figure
 
     from ._clonotypes import EXPANSION_CLASSES, airr_adata
 
-    obs = airr_adata(adata, airr_mod=airr_mod).obs
+    if isinstance(adata, AnnData) and "clonal_expansion" in adata.obs:
+        obs = adata.obs  # GEX cells with clonotypes copied in (as the profile pipeline does)
+    else:
+        obs = airr_adata(adata, airr_mod=airr_mod).obs
     if "clonal_expansion" not in obs or clone_key not in obs:
         reason = "no expansion classes: run tl.define_clonotypes first"
         raise InvalidInputError(reason, field="clonal_expansion")
@@ -64,15 +69,18 @@ def clone_size_distribution(
     groups = obs[groupby].astype(str) if groupby in obs else pd.Series("all", obs.index)
     table = pd.crosstab(groups, obs["clonal_expansion"].astype(str), normalize="index")
     table = table.reindex(columns=list(EXPANSION_CLASSES), fill_value=0.0)
-    fig = Figure(figsize=(max(4.0, 0.6 * len(table) + 2), 4))
+    fig = Figure(figsize=(max(5.0, 0.6 * len(table) + 3.5), 4))
     ax = fig.add_subplot()
     bottom = np.zeros(len(table))
     for cls in EXPANSION_CLASSES:
-        ax.bar(table.index, table[cls], bottom=bottom, label=f"{cls} cells")
+        ax.bar(
+            table.index, table[cls], bottom=bottom, label=f"{cls} cell{'' if cls == '1' else 's'}"
+        )
         bottom += table[cls].to_numpy()
-    ax.set_ylabel("fraction of cells")
-    ax.set_title("Clone size")
-    ax.legend(title="clone size", fontsize="small")
+    ax.set_ylabel("fraction of cells with a TCR")
+    ax.set_xlabel(groupby if groupby in obs else "")
+    ax.set_title("Clone-size distribution")
+    ax.legend(title="clone size", fontsize="small", loc="upper left", bbox_to_anchor=(1, 1))
     ax.tick_params(axis="x", labelrotation=45)
     fig.tight_layout()
     return fig
@@ -96,8 +104,8 @@ def clonotype_tracking(result: TrackingResult) -> Figure:
     from matplotlib.figure import Figure
 
     frame = result.to_frame()
-    fig = Figure(figsize=(10, 4))
-    left, right = fig.subplots(1, 2)
+    fig = Figure(figsize=(12, 4.2))
+    left, right = fig.subplots(1, 2, width_ratios=(1, 1.3))
     left.plot(frame["months"], frame["fraction_in_product_clones"], "o", label="all cells")
     car = frame["fraction_car_positive_in_product_clones"]
     if car.notna().any():
@@ -121,7 +129,7 @@ def clonotype_tracking(result: TrackingResult) -> Figure:
     right.set_yscale("log")
     right.set_xlabel("months after infusion")
     right.set_ylabel("clone frequency in sample")
-    right.legend(fontsize="x-small", ncol=2)
+    right.legend(title="product clone", fontsize="x-small", loc="upper left", bbox_to_anchor=(1, 1))
     title = f"Product clones of {result.patient}" if result.patient else "Product clones"
     fig.suptitle(title)
     fig.tight_layout()

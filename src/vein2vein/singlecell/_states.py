@@ -115,7 +115,7 @@ def shipped_state_rule(path: str | os.PathLike[str] | None = None) -> StateRule:
     --------
     >>> rule = shipped_state_rule()
     >>> rule.rule_version, [s.name for s in rule.states][:3]
-    ('1.0.0', ['Treg', 'proliferating', 'exhausted'])
+    ('1.1.0', ['Treg', 'proliferating', 'exhausted'])
     """
     source = "states.yaml (shipped)" if path is None else os.fspath(path)
     try:
@@ -145,8 +145,8 @@ def call_states(
     call whichever cells it is analysed with, in any sample, run or institution. Lineage:
     ``non_T`` without any CD3 chain, else ``CD8``/``CD4`` when only that co-receptor is
     detected, ``DP`` when both, ``DN`` when neither (dropout makes some CD4/CD8 cells DN).
-    States, first match wins (shipped rule 1.0.0): ``Treg`` (FOXP3 with IL2RA, CTLA4 or
-    IKZF2 [6]_), ``proliferating`` (>= 3 cell-cycle genes [5]_), ``exhausted`` (>= 3 of
+    States, first match wins (shipped rule 1.1.0): ``Treg`` (FOXP3 with IL2RA, CTLA4 or
+    IKZF2 [6]_), ``proliferating`` (>= 3 cell-cycle genes [5]_), ``exhausted`` (>= 4 of
     PDCD1, HAVCR2, LAG3, TIGIT, TOX, CTLA4, ENTPD1 [4]_), ``naive_stem_memory``
     (CCR7 or SELL, TCF7 or LEF1, no cytolytic gene [2]_ [3]_; naive and stem-cell memory
     cannot be split without CD45RA/CD95 protein), ``central_memory`` (CCR7 or SELL [1]_),
