@@ -151,3 +151,44 @@ def test_public_profile_api_follows_the_conventions() -> None:
                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
             ]
             assert len(positional) <= 3, name
+
+
+@pytest.mark.slow
+def test_profile_json_holds_every_field_of_the_issue(profiled, tmp_path: Path) -> None:
+    # Issue point 7: CAR+ %, CD4:CD8, state fractions overall and among CAR+, signature
+    # summaries, diversity with rarefied values and intervals, QC summary, schema_version,
+    # package version, input SHA-256s, parameters, seed - read back from the JSON itself.
+    import json
+    import re
+
+    import vein2vein
+
+    _, _, prof, _ = profiled
+    doc = json.loads(save_profile(prof, tmp_path / "S1.profile.json").read_text())
+    assert doc["schema_version"] >= 1
+    assert doc["package_version"] == vein2vein.__version__
+    assert {f["role"] for f in doc["inputs"]} == {"gex", "tcr"}
+    assert all(re.fullmatch(r"[0-9a-f]{64}", f["sha256"]) for f in doc["inputs"])
+    assert doc["seed"] == 3 and doc["parameters"]["seed"] == 3
+    assert 0 < doc["car_positive_fraction"] < 1 and doc["car_caveat"]
+    assert doc["cd4_cd8_ratio"] > 0
+    for key in ("state_fractions", "state_fractions_car"):
+        assert sum(doc[key].values()) == pytest.approx(1.0)
+    assert set(doc["signature_scores"]) == {
+        "exhaustion",
+        "memory",
+        "cytotoxicity",
+        "proliferation",
+        "treg",
+        "type2",
+    }
+    for s in doc["signature_scores"].values():
+        assert s["q1"] <= s["median"] <= s["q3"] and s["n"] > 0
+    div = doc["diversity"]
+    assert div["depth"] > 0
+    for metric in ("shannon", "pielou", "simpson", "inverse_simpson", "gini", "clonality"):
+        for suffix in ("", "_rarefied", "_lo", "_hi"):
+            assert div[metric + suffix] is not None, metric + suffix
+        assert div[metric + "_lo"] <= div[metric + "_rarefied"] <= div[metric + "_hi"]
+    assert {"top10_fraction", "d50", "chao1"} <= set(div)
+    assert doc["qc"] and all(v is None or v >= 0 for v in doc["qc"].values())
