@@ -804,7 +804,7 @@ def test_module_runs_as_a_console_program(tmp_path: Path) -> None:
     assert listed == {
         *("init", "sign", "demo", "site", "user", "patient"),
         *("donation", "batch", "custody", "audit", "spec", "intake", "release"),
-        *("process", "deviation", "comparability", "clinical"),
+        *("process", "deviation", "comparability", "clinical", "invivo", "sc"),
     }
 
     # The exit code of the documented error classes reaches the shell.
