@@ -92,6 +92,42 @@ def test_bad_sheet_and_unknown_patient_exit_2(
     assert "P99" in capsys.readouterr().err
 
 
+def test_profile_sheet_naming_a_missing_tcr_exits_2_and_writes_nothing(
+    p02_sheet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = p02_sheet.read_text().splitlines()
+    # line 3 (the second sample) points at a TCR file that is not there
+    lines[2] = lines[2].rsplit(",", 1)[0] + "," + str(tmp_path / "gone.csv")
+    sheet = tmp_path / "missing_tcr.csv"
+    sheet.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "profiles"
+    assert main(["sc", "profile", str(sheet), "--out", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "missing_tcr.csv" in err and "line 3" in err and "'tcr'" in err
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
+def test_profile_stops_on_a_truncated_h5_before_writing_any_sample(
+    p02_sheet: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the first sample is good; the last sample's matrix is cut short: the sheet is checked
+    # up front, so no profile of the first sample is written either
+    truncated = tmp_path / "truncated.h5"
+    data = Path(_gex("CAR-T10484037")).read_bytes()
+    truncated.write_bytes(data[: len(data) // 2])
+    lines = p02_sheet.read_text().splitlines()
+    lines[3] = lines[3].replace(_gex("CAR-T10484037"), str(truncated))
+    sheet = tmp_path / "truncated_sheet.csv"
+    sheet.write_text("\n".join(lines) + "\n")
+    out = tmp_path / "profiles"
+    assert main(["sc", "profile", str(sheet), "--out", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "truncated.h5" in err and "truncated" in err.replace("truncated.h5", "")
+    assert not out.exists()
+    assert [p.name for p in tmp_path.iterdir() if "partial" in p.name] == []
+
+
 def test_compare_profiles_between_groups(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

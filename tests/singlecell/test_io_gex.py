@@ -92,3 +92,44 @@ def test_truncated_mtx_is_rejected(h5_path: Path, tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="cannot read") as err:
         read_gex(tmp_path / "mtx")
     assert str(tmp_path / "mtx") in str(err.value)
+
+
+@pytest.mark.parametrize(
+    ("cut", "why"),
+    [
+        (0.0, "not an HDF5 file"),  # empty file
+        (0.001, "truncated"),  # the superblock alone
+        (0.5, "truncated"),
+        (0.999, "truncated"),  # one block short
+    ],
+)
+def test_truncated_h5_names_the_file_and_says_why(
+    h5_path: Path, tmp_path: Path, cut: float, why: str
+) -> None:
+    data = h5_path.read_bytes()
+    bad = tmp_path / "filtered_feature_bc_matrix.h5"
+    bad.write_bytes(data[: int(len(data) * cut)])
+    with pytest.raises(InvalidInputError, match=why) as err:
+        read_gex(bad)
+    assert err.value.file == str(bad)
+    assert "cannot read the gene-expression matrix" in err.value.reason
+
+
+def test_corrupt_h5_block_and_foreign_h5_are_named(h5_path: Path, tmp_path: Path) -> None:
+    import h5py
+
+    data = bytearray(h5_path.read_bytes())
+    middle = len(data) // 2
+    data[middle : middle + 20_000] = bytes(20_000)  # zero a stretch of compressed blocks
+    corrupt = tmp_path / "corrupt.h5"
+    corrupt.write_bytes(bytes(data))
+    with pytest.raises(InvalidInputError, match="corrupt") as err:
+        read_gex(corrupt)
+    assert err.value.file == str(corrupt)
+
+    foreign = tmp_path / "foreign.h5"  # valid HDF5, but not a Cell Ranger matrix
+    with h5py.File(foreign, "w") as f:
+        f["values"] = np.arange(3)
+    with pytest.raises(InvalidInputError, match="no 'matrix' group") as err:
+        read_gex(foreign)
+    assert err.value.file == str(foreign)

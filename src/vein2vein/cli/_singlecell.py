@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -26,6 +30,26 @@ def _out_dir(out: Path) -> Path:
     return out
 
 
+@contextmanager
+def _staged(out: Path) -> Iterator[Path]:
+    """A scratch folder beside ``out`` whose files move into ``out`` only on success.
+
+    A run that fails part-way leaves ``out`` as it was (not even created).
+    """
+    if out.exists() and not out.is_dir():
+        msg = "--out must be a folder"
+        raise InvalidInputError(msg, file=str(out), field="out")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        yield stage
+        out.mkdir(exist_ok=True)
+        for item in sorted(stage.iterdir()):
+            item.replace(out / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
 @sc_app.command("profile")
 def sc_profile(
     sheet: Path = typer.Argument(..., help="Sample sheet CSV: sample,patient,timepoint,..."),
@@ -40,6 +64,7 @@ def sc_profile(
     as_json: bool = typer.Option(False, "--json", help="Print the profiles as a JSON list."),
 ) -> None:
     """Profile every sample of SHEET that has gene-expression data."""
+    from ..singlecell._sample_sheet import check_sample_files
     from ..singlecell.io import read_sample_sheet
     from ..singlecell.profile import ProfileParams, profile_report, profile_sample, save_profile
 
@@ -56,7 +81,7 @@ def sc_profile(
     if not rows:
         msg = "no sample in the sheet has a gex file to profile"
         raise InvalidInputError(msg, file=str(sheet), field="gex")
-    folder = _out_dir(out)
+    check_sample_files(rows)  # a bad file in the last row stops the run before any output
     params = ProfileParams(
         seed=seed,
         car_features=tuple(car_feature),
@@ -64,7 +89,10 @@ def sc_profile(
         backend=backend,
     )
     profiles = []
-    with Progress(*_COLUMNS, TimeElapsedColumn(), console=err_console) as bar:
+    with (
+        _staged(out) as folder,
+        Progress(*_COLUMNS, TimeElapsedColumn(), console=err_console) as bar,
+    ):
         task = bar.add_task("profiling samples", total=len(rows))
         if scheduler is None and workers is None:
             for row in rows:
@@ -102,7 +130,7 @@ def sc_profile(
             "" if p.n_clonotypes is None else str(p.n_clonotypes),
         )
     console.print(table)
-    console.print(f"profiles and reports written to {escape(str(folder))}")
+    console.print(f"profiles and reports written to {escape(str(out))}")
 
 
 @sc_app.command("track")

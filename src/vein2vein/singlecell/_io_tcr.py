@@ -19,7 +19,7 @@ from ._barcodes import prefix_barcodes
 if TYPE_CHECKING:
     from anndata import AnnData
 
-__all__ = ["TCR_10X_COLUMNS", "TCR_AIRR_COLUMNS", "quiet_awkward", "read_tcr"]
+__all__ = ["TCR_10X_COLUMNS", "TCR_AIRR_COLUMNS", "check_tcr", "quiet_awkward", "read_tcr"]
 
 #: Columns of a 10x contig annotation file that the reader uses (Cell Ranger 3 to 9).
 TCR_10X_COLUMNS = (
@@ -102,6 +102,32 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def check_tcr(path: str | Path) -> None:
+    """Check a TCR file's kind, header and first row without parsing the contigs.
+
+    Parameters
+    ----------
+    path
+        The contig file, as for :func:`read_tcr`.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`read_tcr` for a missing, empty, unreadable or incomplete file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        reason = "the file does not exist"
+        raise InvalidInputError(reason, file=str(path))
+    fmt = _format_of(path)
+    header = _header(path, fmt)
+    required = TCR_10X_COLUMNS if fmt == "10x" else TCR_AIRR_COLUMNS
+    missing = [c for c in required if c not in header]
+    if missing:
+        reason = f"required {fmt} column(s) missing: {', '.join(missing)}"
+        raise InvalidInputError(reason, file=str(path), field=missing[0])
+
+
 def read_tcr(path: str | Path, *, sample: str | None = None) -> AnnData:
     """Read TCR contigs of one sample into an AnnData with scirpy's ``obsm["airr"]``.
 
@@ -152,16 +178,8 @@ def read_tcr(path: str | Path, *, sample: str | None = None) -> AnnData:
     import scirpy as ir
 
     path = Path(path)
-    if not path.is_file():
-        reason = "the file does not exist"
-        raise InvalidInputError(reason, file=str(path))
+    check_tcr(path)
     fmt = _format_of(path)
-    header = _header(path, fmt)
-    required = TCR_10X_COLUMNS if fmt == "10x" else TCR_AIRR_COLUMNS
-    missing = [c for c in required if c not in header]
-    if missing:
-        reason = f"required {fmt} column(s) missing: {', '.join(missing)}"
-        raise InvalidInputError(reason, file=str(path), field=missing[0])
     if fmt == "10x":
         flags = pd.read_csv(path, usecols=["is_cell", "high_confidence"], dtype=str)
         keep = flags.apply(lambda c: c.str.strip().str.lower().isin(["true", "1"])).all(axis=1)

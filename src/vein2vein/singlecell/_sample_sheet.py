@@ -17,14 +17,15 @@ from pydantic import BaseModel, ConfigDict
 from .. import logging as v2vlog
 from ..errors import InvalidInputError
 from ._barcodes import prefix_barcodes
-from ._io_gex import read_gex
-from ._io_tcr import quiet_awkward, read_tcr
+from ._io_gex import check_gex, read_gex
+from ._io_tcr import check_tcr, quiet_awkward, read_tcr
 
 __all__ = [
     "SAMPLE_SHEET_COLUMNS",
     "Sample",
     "SampleSheet",
     "carpall_sample_sheet",
+    "check_sample_files",
     "load_sample",
     "read_sample_sheet",
 ]
@@ -192,6 +193,9 @@ def _parse_row(
         if not resolved.exists():
             reason = f"file {resolved} does not exist"
             raise _bad(reason, file=file, line=line, field=c)
+        if c == "tcr" and not resolved.is_file():
+            reason = f"{resolved} is a folder, not a TCR contig or AIRR file"
+            raise _bad(reason, file=file, line=line, field=c)
         paths[c] = resolved
     if paths["gex"] is None and paths["tcr"] is None:
         reason = "neither a gex nor a tcr file is given"
@@ -212,6 +216,38 @@ def _annotate(adata: AnnData, sample: Sample) -> None:
         adata.obs_names = prefix_barcodes(adata.obs_names, sample.sample)
         for c in _OBS_COLUMNS:
             adata.obs[c] = pd.Categorical([getattr(sample, c)] * adata.n_obs)
+
+
+def check_sample_files(samples: SampleSheet | tuple[Sample, ...] | list[Sample]) -> None:
+    """Check every sample's files cheaply before any of them is analysed.
+
+    GEX containers must open (:func:`~vein2vein.singlecell._io_gex.check_gex`: a truncated
+    or foreign HDF5 fails here) and TCR files must have a header with the required columns
+    and at least one row. Commands that write one output per sample call this first, so
+    that a bad file in the last row stops the run before anything is written.
+
+    Parameters
+    ----------
+    samples
+        The sheet or some of its rows.
+
+    Raises
+    ------
+    InvalidInputError
+        The first bad file: ``file`` is that file, ``field`` is ``gex`` or ``tcr`` where
+        the reader does not name a column; a note names the sample.
+    """
+    for sample in samples:
+        for role, check in (("gex", check_gex), ("tcr", check_tcr)):
+            path = getattr(sample, role)
+            if path is None:
+                continue
+            try:
+                check(path)
+            except InvalidInputError as err:
+                named = InvalidInputError(err.reason, file=err.file, field=err.field or role)
+                named.add_note(f"sample {sample.sample} ({role} file)")
+                raise named from err
 
 
 def load_sample(
