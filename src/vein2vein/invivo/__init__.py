@@ -32,6 +32,8 @@ from ._outcomes import Decision, Outcomes, parse_outcomes
 from ._records import dosing_table, record_dosing, register_invivo_lot, release_invivo_lot
 from ._report import invivo_report, invivo_table
 from ._simulate import OperatingCharacteristics, Scenario, load_scenario, simulate
+from ._simulate_efftox import EffToxOperatingCharacteristics, simulate_efftox
+from ._simulate_tite import TimedOperatingCharacteristics, simulate_tite
 from ._sliding import LogisticFit, fit_logistic, plot_sliding_scale, sliding_scale
 from ._tite import TITEBOIN
 
@@ -44,6 +46,7 @@ __all__: list[str] = [
     "Decision",
     "EffTox",
     "EffToxFit",
+    "EffToxOperatingCharacteristics",
     "EffToxPriors",
     "InvivoFit",
     "InvivoKineticParameters",
@@ -51,6 +54,7 @@ __all__: list[str] = [
     "OperatingCharacteristics",
     "Outcomes",
     "Scenario",
+    "TimedOperatingCharacteristics",
     "boin_boundaries",
     "dosing_table",
     "efftox_solve_p",
@@ -71,6 +75,8 @@ __all__: list[str] = [
     "register_invivo_lot",
     "release_invivo_lot",
     "simulate",
+    "simulate_efftox",
     "simulate_invivo",
+    "simulate_tite",
     "sliding_scale",
 ]

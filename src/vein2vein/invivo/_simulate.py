@@ -371,7 +371,36 @@ def simulate(
     ----------
     .. [1] Yan F et al. (2020). BOIN: an R package ... J Stat Softw 94(13)
        (``get.oc``: the trial loop this follows).
+
+    Notes
+    -----
+    A :class:`TITEBOIN` goes to :func:`simulate_tite` (calendar time, its default
+    accrual) and an :class:`EffTox` to :func:`simulate_efftox`; ``progress`` then
+    counts trials.
     """
+    from ._efftox import EffTox
+    from ._tite import TITEBOIN
+
+    common: dict[str, Any] = {
+        "true_tox": true_tox,
+        "n_trials": n_trials,
+        "cohort_size": cohort_size,
+        "max_n": max_n,
+        "seed": seed,
+        "progress": progress,
+        "label": label,
+    }
+    if isinstance(design, TITEBOIN):
+        from ._simulate_tite import simulate_tite
+
+        return simulate_tite(design, **common)
+    if isinstance(design, EffTox):
+        from ._simulate_efftox import simulate_efftox
+
+        if true_eff is None:
+            msg = "EffTox needs true_eff, the efficacy probability per dose"
+            raise InvalidInputError(msg, field="true_eff")
+        return simulate_efftox(design, true_eff=true_eff, **common)
     scenario = _setup(design, true_tox, true_eff, n_trials, cohort_size, max_n)
     k = design.num_doses
     rng = np.random.default_rng(seed)

@@ -109,19 +109,33 @@ class TITEBOIN(BOIN):
         ]
         if base.eliminated:
             reasons.append(f"eliminated: dose(s) {', '.join(map(str, base.eliminated))}")
-        if y / n < self.lambda_d and c > n / 2:
+        first_elim = min(base.eliminated, default=self.num_doses + 1)
+        nxt, action = self.rule(d, n, y, c, ess, first_elim)
+        if action == "suspend":
             reasons.append(f"{c} of {n} patients at dose {d} pending (more than half): suspend")
             return Decision(self.name, None, "suspend", tuple(reasons), None, base.eliminated)
         p_hat = y / ess if ess > 0 else 0.0
         reasons.append(f"estimated toxicity y / ESS = {p_hat:.3f}")
-        first_elim = min(base.eliminated, default=self.num_doses + 1)
-        if p_hat <= self.lambda_e and d < self.num_doses and d + 1 < first_elim:
-            nxt, action = d + 1, "escalate"
-        elif p_hat >= self.lambda_d and d > 1:
-            nxt, action = d - 1, "de-escalate"
-        else:
-            nxt, action = min(d, first_elim - 1), "stay"
         return Decision(self.name, nxt, action, tuple(reasons), None, base.eliminated)
+
+    def rule(
+        self, d: int, n: int, y: int, c: int, ess: float, first_elim: int
+    ) -> tuple[int | None, str]:
+        """The TITE-BOIN step at dose ``d`` (1-based) once BOIN's stopping rules pass.
+
+        ``n`` treated, ``y`` DLTs seen, ``c`` pending, effective sample size ``ess`` at
+        dose ``d``; ``first_elim`` the lowest eliminated dose (``num_doses + 1`` if none).
+        Returns ``(next dose, action)``, ``(None, "suspend")`` while accrual waits. The
+        pure rule behind :meth:`decide`, also used by the trial simulation.
+        """
+        if y / n < self.lambda_d and c > n / 2:
+            return None, "suspend"
+        p_hat = y / ess if ess > 0 else 0.0
+        if p_hat <= self.lambda_e and d < self.num_doses and d + 1 < first_elim:
+            return d + 1, "escalate"
+        if p_hat >= self.lambda_d and d > 1:
+            return d - 1, "de-escalate"
+        return min(d, first_elim - 1), "stay"
 
 
 def _fields(
