@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -132,11 +133,25 @@ def invivo_next_dose(
 
 @invivo_app.command("simulate")
 def invivo_simulate(
-    design: str = typer.Option(..., "--design", help="boin or boin12."),
+    design: str = typer.Option(..., "--design", help="boin, boin12, tite-boin or efftox."),
     scenario: Path = typer.Option(
         ..., "--scenario", help="YAML (true_tox, true_eff lists) or CSV (dose,true_tox,true_eff)."
     ),
-    trials: int = typer.Option(10_000, "--trials", min=1, help="Number of simulated trials."),
+    trials: int | None = typer.Option(
+        None,
+        "--trials",
+        min=1,
+        help="Number of simulated trials (default 10000; tite-boin 2000; efftox 200).",
+    ),
+    dlt_window_days: float = typer.Option(
+        28.0, "--dlt-window-days", help="TITE-BOIN: DLT assessment window in days."
+    ),
+    accrual_per_month: float = typer.Option(
+        2.0, "--accrual-per-month", help="TITE-BOIN: mean patients arriving per month."
+    ),
+    doses_real: str | None = typer.Option(
+        None, "--doses-real", help="EffTox: the doses (default 1..N); other options as EffTox's."
+    ),
     cohort_size: int = typer.Option(3, "--cohort-size", min=1),
     max_n: int = typer.Option(36, "--max-n", min=1, help="Maximum sample size."),
     seed: int = typer.Option(0, "--seed"),
@@ -147,21 +162,32 @@ def invivo_simulate(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Operating characteristics of a design under a scenario, by simulated trials."""
-    from ..invivo import load_scenario, oc_report, simulate
+    from ..invivo import TITEBOIN, load_scenario, oc_report, simulate, simulate_tite
 
     truth = load_scenario(scenario)
-    chosen = _design(design, len(truth.true_tox), target=target, phi_t=phi_t, phi_e=phi_e)
-    if not hasattr(chosen, "_batch_next"):
-        msg = f"simulation is available for boin and boin12, not {design!r}"
-        raise InvalidInputError(msg, field="design")
-    columns = (TextColumn("cohorts"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    key = design.lower()
+    if doses_real is not None and key != "efftox":
+        msg = "--doses-real applies to efftox only"
+        raise InvalidInputError(msg, field="doses_real")
+    if key == "tite-boin":
+        chosen: Any = TITEBOIN(len(truth.true_tox), target, dlt_window_days=dlt_window_days)
+    else:
+        efftox = {"doses_real": doses_real, "seed": seed}
+        chosen = _design(
+            design, len(truth.true_tox), target=target, phi_t=phi_t, phi_e=phi_e, efftox=efftox
+        )
+    n_trials = trials or {"tite-boin": 2000, "efftox": 200}.get(key, 10_000)
+    unit = "cohorts" if key in ("boin", "boin12") else "trials"
+    columns = (TextColumn(unit), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=as_json, transient=True) as bar:
-        task = bar.add_task("simulate", total=max(max_n // cohort_size, 1))
-        oc = simulate(
+        task = bar.add_task("simulate", total=None)
+        run: Any = partial(simulate, true_eff=truth.true_eff)
+        if key == "tite-boin":
+            run = partial(simulate_tite, accrual_per_month=accrual_per_month)
+        oc = run(
             chosen,
             true_tox=truth.true_tox,
-            true_eff=truth.true_eff,
-            n_trials=trials,
+            n_trials=n_trials,
             cohort_size=cohort_size,
             max_n=max_n,
             seed=seed,
@@ -183,6 +209,18 @@ def invivo_simulate(
         f"no dose selected {oc.no_selection:.3f}; early stop {oc.early_stop:.3f}; "
         f"mean sample size {oc.mean_total:.1f}; toxicity rate {oc.toxicity_rate:.3f}"
     )
+    extra = oc.to_dict()
+    if "mean_duration_months" in extra:
+        console.print(
+            f"mean trial duration {extra['mean_duration_months']:.1f} months "
+            f"(accrual {accrual_per_month:g}/month, DLT window {dlt_window_days:g} days)"
+        )
+    if "median_ess" in extra:
+        console.print(
+            f"shared importance draws {extra['num_draws']}: median ESS "
+            f"{extra['median_ess']:.0f}, minimum {extra['min_ess']:.0f}; "
+            f"{extra['refits']} decision(s) refitted by EffTox.fit"
+        )
     if report is not None:
         console.print(f"report written to {report}")
 

@@ -84,6 +84,9 @@ def oc_report(oc: OperatingCharacteristics, *, out_dir: str | Path) -> Path:
             "not simulated" if oc.true_eff is None else f"{oc.efficacy_rate:.3f}"
         ),
     }
+    duration = getattr(oc, "mean_duration_months", None)
+    if duration is not None:
+        summary["mean trial duration (months)"] = f"{duration:.1f}"
     rows = "".join(
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
         for k, v in summary.items()

@@ -1,0 +1,98 @@
+"""``vein2vein invivo simulate --design tite-boin|efftox`` through the real CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from vein2vein.cli import main
+
+
+def _scenario(tmp_path: Path, *, eff: bool = False) -> Path:
+    path = tmp_path / "scenario.yaml"
+    text = "name: late\ntrue_tox: [0.05, 0.15, 0.3, 0.45, 0.6]\n"
+    if eff:
+        text = "name: obd\ntrue_tox: [0.02, 0.05, 0.08, 0.35, 0.6]\n"
+        text += "true_eff: [0.1, 0.3, 0.7, 0.72, 0.75]\n"
+    path.write_text(text)
+    return path
+
+
+def test_tite_boin_json_and_report_carry_the_duration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report"
+    code = main(
+        ["invivo", "simulate", "--design", "tite-boin", "--scenario", str(_scenario(tmp_path)),
+         "--trials", "300", "--dlt-window-days", "90", "--accrual-per-month", "3",
+         "--json", "--out", str(out)]
+    )  # fmt: skip
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["n_trials"] == 300
+    assert payload["dlt_window_days"] == 90
+    assert payload["accrual_per_month"] == 3
+    assert payload["mean_duration_months"] > 12 * 3 / 3  # at least the accrual of 36
+    assert sum(payload["selection"]) + payload["no_selection"] == pytest.approx(1.0)
+    assert payload["design"].startswith("TITEBOIN(") and "window=90.0" in payload["design"]
+    page = (out / "oc-report.html").read_text()
+    assert "mean trial duration (months)" in page and "SIMULATED" in page
+
+
+def test_tite_boin_text_prints_the_duration(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["invivo", "simulate", "--design", "tite-boin", "--scenario", str(_scenario(tmp_path)),
+         "--trials", "100"]
+    )  # fmt: skip
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "P(select)" in text and "mean trial duration" in text
+
+
+def test_efftox_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["invivo", "simulate", "--design", "efftox", "--doses-real", "1,2,4,6.6,10",
+         "--scenario", str(_scenario(tmp_path, eff=True)), "--trials", "12", "--json"]
+    )  # fmt: skip
+    assert code == 0
+    payload = json.loads(capsys.readouterr().out)
+    assert payload["design"].startswith("EffTox(")
+    assert payload["n_trials"] == 12
+    assert payload["num_draws"] == 100_000
+    assert payload["efficacy_rate"] is not None
+    assert payload["min_ess"] <= payload["median_ess"]
+
+
+def test_efftox_without_efficacy_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["invivo", "simulate", "--design", "efftox", "--scenario", str(_scenario(tmp_path)),
+         "--trials", "5"]
+    )  # fmt: skip
+    assert code == 2
+    assert "true_eff" in capsys.readouterr().err
+
+
+def test_doses_real_is_refused_for_tite_boin(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(
+        ["invivo", "simulate", "--design", "tite-boin", "--scenario", str(_scenario(tmp_path)),
+         "--doses-real", "1,2,3,4,5"]
+    )  # fmt: skip
+    assert code == 2
+    assert "doses_real" in capsys.readouterr().err
+
+
+def test_bad_accrual_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["invivo", "simulate", "--design", "tite-boin", "--scenario", str(_scenario(tmp_path)),
+         "--accrual-per-month", "0", "--trials", "5"]
+    )  # fmt: skip
+    assert code == 2
+    assert "accrual_per_month" in capsys.readouterr().err
