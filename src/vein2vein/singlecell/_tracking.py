@@ -378,7 +378,9 @@ def track_clones(
         reason = f"no sample at the product timepoint {product_timepoint!r}"
         raise InvalidInputError(reason, field=timepoint_key)
     order = sorted(months.index, key=lambda s: (months[s], s))
-    counts = pd.crosstab(cells["_clone"], cells["_sample"])[order]
+    # clone x sample cell counts (a grouped size: pd.crosstab aggregates in Python, ~10x slower)
+    counts = cells.groupby(["_clone", "_sample"]).size().unstack("_sample", fill_value=0)
+    counts = counts.reindex(columns=order, fill_value=0).astype(np.int64)
     pooled = counts[list(product)].sum(axis=1)
     in_product = pooled > 0
     later = [s for s in order if s not in product]
