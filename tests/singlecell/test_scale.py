@@ -44,6 +44,10 @@ def synthetic_sheet(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.mark.slow
+# Python's warning filters are process-wide: on a threaded cluster one worker leaving a
+# call-site `catch_warnings` block can re-arm "error" while another is inside its own,
+# so warnings are shown, not raised, here; the serial tests hold the pipeline to "error".
+@pytest.mark.filterwarnings("default")
 def test_dask_gives_the_same_profiles_as_the_serial_path(synthetic_sheet: Path) -> None:
     samples = list(read_sample_sheet(synthetic_sheet))
     params = ProfileParams(n_boot=20, n_pcs=10)
