@@ -8,13 +8,14 @@
   every random step is seeded from :class:`ProfileParams`.
 - :func:`read_h5ad_filtered` reads a large ``.h5ad`` backed (``backed="r"``), computes
   the QC metrics chunk by chunk and loads only the cells that pass into memory.
-- :func:`choose_backend` picks the GPU path (rapids-singlecell: the same normalize,
-  log1p, HVG, PCA, neighbours, Leiden and UMAP steps on the device) when
-  ``rapids_singlecell`` imports and a CUDA device is visible, else the CPU path.
-  Tolerance: fractions, scores and diversity do not depend on the embedding and agree
-  exactly; Leiden clusters and UMAP coordinates differ between CPU and GPU
-  implementations (different nearest-neighbour and layout algorithms), so the GPU
-  profile is checked against the CPU one on the numbers, not on the clusters.
+- :func:`choose_backend` picks the GPU path of :func:`~vein2vein.singlecell.pp.embed`
+  (rapids-singlecell: the same normalize, log1p, HVG, PCA, neighbours, Leiden and UMAP
+  steps and parameters on the device) when ``rapids_singlecell`` imports and a CUDA
+  device is visible, else the CPU path. Tolerance: fractions, scores and diversity do not
+  depend on the embedding and agree exactly; the embedding itself must agree with the
+  CPU's at least as well as two CPU runs with different seeds do
+  (:func:`~vein2vein.singlecell.pp.embedding_agreement`; tests/singlecell/test_gpu.py,
+  ``benchmarks/gpu_check.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ if TYPE_CHECKING:
 __all__ = [
     "choose_backend",
     "gpu_available",
-    "gpu_embed",
     "profile_samples",
     "read_h5ad_filtered",
 ]
@@ -78,24 +78,6 @@ def choose_backend(requested: Literal["auto", "cpu", "gpu"] = "auto") -> Literal
         msg = "backend 'gpu' needs rapids_singlecell and a CUDA device; neither is usable here"
         raise InvalidInputError(msg, field="backend")
     return "gpu" if available else "cpu"
-
-
-def gpu_embed(adata: AnnData, params: ProfileParams) -> None:
-    """The embedding steps through rapids-singlecell on the GPU, results back on the CPU."""
-    import rapids_singlecell as rsc
-
-    adata.layers["counts"] = adata.X.copy()
-    rsc.get.anndata_to_GPU(adata)
-    rsc.pp.normalize_total(adata, target_sum=1e4)
-    rsc.pp.log1p(adata)
-    rsc.pp.highly_variable_genes(adata, n_top_genes=min(params.n_top_genes, adata.n_vars - 1))
-    n_pcs = max(2, min(params.n_pcs, adata.n_obs - 1))
-    rsc.pp.pca(adata, n_comps=n_pcs, mask_var="highly_variable")
-    rsc.pp.neighbors(adata, n_neighbors=min(params.n_neighbors, adata.n_obs - 1))
-    rsc.tl.leiden(adata, resolution=params.leiden_resolution, random_state=params.seed)
-    rsc.tl.umap(adata, random_state=params.seed)
-    rsc.get.anndata_to_CPU(adata)
-    adata.uns["v2v_backend"] = "gpu (rapids-singlecell)"
 
 
 def _profile_only(sample: Sample, params: ProfileParams) -> ProductProfile:
