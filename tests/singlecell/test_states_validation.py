@@ -4,10 +4,12 @@
 map the authors' names onto ours where they correspond (proliferating; naive/TCM and TCF7+
 Tcm -> memory = our naive/stem-like + central memory; TEM -> effector memory; CTL ->
 effector/TEMRA; gamma-delta clusters have no counterpart and are left out) and measure
-agreement with Cohen's kappa (scikit-learn). The thresholds below are what rule 1.1.0
+agreement with Cohen's kappa (scikit-learn). The thresholds below are what rule 1.2.0
 measured on these three samples (2,634 labelled cells), minus a small margin: a regression
-guard against the real data, not a claim of accuracy. Full numbers on all 22 labelled
-samples: docs/validation/singlecell_states.md.
+guard against the real data, not a claim of accuracy. Two of the samples (P02, P08) belong
+to the development patients on which rule 1.2.0 was chosen, one (P03) to the held-out
+patients. Full numbers on all 22 labelled samples, split by patient:
+docs/validation/singlecell_states.md (``benchmarks/states_agreement.py``).
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score, recall_score
 
 from vein2vein.singlecell.io import read_gex
-from vein2vein.singlecell.tl import call_states
+from vein2vein.singlecell.tl import call_states, shipped_state_rule
 
 #: Three sorted CAR T samples with many labelled cells, from three patients.
 SAMPLES = ("CAR-T10310322", "CAR-T11388818", "CAR-T11528947")
@@ -55,17 +57,23 @@ def calls(carpall_dir: Path) -> pd.DataFrame:
 
 
 def test_state_calls_agree_with_the_authors_labels(calls: pd.DataFrame) -> None:
+    assert shipped_state_rule().rule_version == "1.2.0"  # the thresholds are this rule's
     assert len(calls) == 2634  # every labelled barcode of the three samples is in the matrix
     authors = calls["CellType1"].map(_authors_state)
     ours = calls["v2v_state"].replace(_OURS)
     keep = authors.notna()
     authors, ours = authors[keep], ours[keep]
-    # Measured (rule 1.1.0): kappa 0.102; proliferating recall 0.96 (22 / 23), its kappa
-    # 0.589; memory recall 1.0 (30 / 30) but memory is over-called (precision 0.06).
-    assert cohen_kappa_score(authors, ours) > 0.08
-    recall = recall_score(authors, ours, labels=["proliferating", "memory"], average=None)
-    assert recall[0] > 0.9 and recall[1] > 0.9
+    # Measured (rule 1.2.0): kappa 0.193 (1.1.0: 0.102), accuracy 0.519 (0.352);
+    # proliferating recall 0.96 (22 / 23), its kappa 0.589; effector memory recall 0.62
+    # (0.38); memory recall 0.37 (11 / 30; 1.1.0 found all 30 but over-called memory,
+    # precision 0.05), memory kappa 0.186 (0.080).
+    assert cohen_kappa_score(authors, ours) > 0.17
+    assert (authors == ours).mean() > 0.48
+    labels = ["proliferating", "memory", "effector_memory"]
+    recall = recall_score(authors, ours, labels=labels, average=None)
+    assert recall[0] > 0.9 and recall[1] > 0.3 and recall[2] > 0.57
     assert cohen_kappa_score(authors == "proliferating", ours == "proliferating") > 0.55
+    assert cohen_kappa_score(authors == "memory", ours == "memory") > 0.15
 
 
 def test_lineage_calls_agree_with_the_authors_labels(calls: pd.DataFrame) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -115,25 +116,40 @@ def shipped_state_rule(path: str | os.PathLike[str] | None = None) -> StateRule:
     --------
     >>> rule = shipped_state_rule()
     >>> rule.rule_version, [s.name for s in rule.states][:3]
-    ('1.1.0', ['Treg', 'proliferating', 'exhausted'])
+    ('1.2.0', ['Treg', 'proliferating', 'exhausted'])
     """
     source = "states.yaml (shipped)" if path is None else os.fspath(path)
     try:
         data = _load_yaml("states.yaml") if path is None else yaml.safe_load(Path(path).read_text())
-        return StateRule.model_validate(data)
     except (OSError, yaml.YAMLError) as exc:
         msg = f"cannot read the state rule: {exc}"
         raise InvalidInputError(msg, file=source) from None
+    return _validate_rule(data, source)
+
+
+def _validate_rule(data: object, source: str) -> StateRule:
+    try:
+        return StateRule.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(str(p) for p in first["loc"])
         raise InvalidInputError(first["msg"], file=source, field=field) from None
 
 
+def _as_rule(rule: StateRule | Mapping[str, Any] | str | os.PathLike[str] | None) -> StateRule:
+    if rule is None:
+        return shipped_state_rule()
+    if isinstance(rule, StateRule):
+        return rule
+    if isinstance(rule, Mapping):
+        return _validate_rule(dict(rule), "state rule (mapping)")
+    return shipped_state_rule(rule)
+
+
 def call_states(
     adata: AnnData,
     *,
-    rule: StateRule | None = None,
+    rule: StateRule | Mapping[str, Any] | str | os.PathLike[str] | None = None,
     layer: str | None = None,
     copy: bool = False,
 ) -> AnnData | None:
@@ -145,19 +161,23 @@ def call_states(
     call whichever cells it is analysed with, in any sample, run or institution. Lineage:
     ``non_T`` without any CD3 chain, else ``CD8``/``CD4`` when only that co-receptor is
     detected, ``DP`` when both, ``DN`` when neither (dropout makes some CD4/CD8 cells DN).
-    States, first match wins (shipped rule 1.1.0): ``Treg`` (FOXP3 with IL2RA, CTLA4 or
+    States, first match wins (shipped rule 1.2.0): ``Treg`` (FOXP3 with IL2RA, CTLA4 or
     IKZF2 [6]_), ``proliferating`` (>= 3 cell-cycle genes [5]_), ``exhausted`` (>= 4 of
     PDCD1, HAVCR2, LAG3, TIGIT, TOX, CTLA4, ENTPD1 [4]_), ``naive_stem_memory``
-    (CCR7 or SELL, TCF7 or LEF1, no cytolytic gene [2]_ [3]_; naive and stem-cell memory
-    cannot be split without CD45RA/CD95 protein), ``central_memory`` (CCR7 or SELL [1]_),
+    (CCR7 and SELL, TCF7 or LEF1, no cytolytic gene [1]_ [2]_ [3]_; naive and stem-cell
+    memory cannot be split without CD45RA/CD95 protein), ``central_memory`` (CCR7 and
+    SELL, at most one of the cytolytic genes GZMB, PRF1, GNLY, GZMH [1]_),
     ``effector_temra`` (>= 2 cytolytic genes, no IL7R [3]_), else ``effector_memory``.
+    Rule 1.2.0 was chosen on development patients of the CARPALL authors' labels and
+    reported on held-out patients (``docs/validation/singlecell_states.md``).
 
     Parameters
     ----------
     adata
         Cells by features with raw counts (``layers["counts"]`` or ``X``).
     rule
-        A :class:`StateRule`; default: :func:`shipped_state_rule`.
+        A :class:`StateRule`, a mapping in the YAML's format or the path of a rule file
+        (validated as :func:`shipped_state_rule` does); default: the shipped rule.
     layer
         Layer with raw counts; default ``layers["counts"]`` when present, else ``X``.
     copy
@@ -171,6 +191,11 @@ def call_states(
         ``uns["v2v_states"]``: ``rule_version``, ``rule`` (the whole rule, gene lists
         included), ``genes_missing`` (read as not detected) and ``counts`` (a lineage by
         state table of cell numbers).
+
+    Raises
+    ------
+    InvalidInputError
+        When ``rule`` is a file or mapping that cannot be read or does not validate.
 
     References
     ----------
@@ -189,7 +214,7 @@ def call_states(
     .. [6] Zheng C et al. (2017) Landscape of infiltrating T cells in liver cancer revealed
        by single-cell sequencing. Cell 169:1342-1356. doi:10.1016/j.cell.2017.05.035
     """
-    rule = rule or shipped_state_rule()
+    rule = _as_rule(rule)
     adata = adata.copy() if copy else adata
     genes = rule.genes()
     present = [g for g in genes if g in adata.var_names]
