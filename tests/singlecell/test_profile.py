@@ -15,6 +15,7 @@ from vein2vein.simulate import synthetic_product
 from vein2vein.singlecell import profile as profile_module
 from vein2vein.singlecell.io import read_sample_sheet
 from vein2vein.singlecell.profile import (
+    ProductProfile,
     ProfileParams,
     build_profile,
     load_profile,
@@ -37,7 +38,7 @@ def profiled(tmp_path_factory: pytest.TempPathFactory):
         f"S1,P1,M0,PROD,NoSo,{h5.relative_to(root)},{csv.relative_to(root)}\n"
     )
     sample = read_sample_sheet(sheet)["S1"]
-    prof, gex = profile_sample(sample, params=ProfileParams(n_boot=20, seed=3))
+    prof, gex = profile_sample(sample, params=ProfileParams(n_boot=20, seed=3, diversity_depth=100))
     return product, sample, prof, gex
 
 
@@ -47,6 +48,8 @@ def test_profile_records_inputs_parameters_and_numbers(profiled) -> None:
     assert (prof.sample, prof.patient, prof.timepoint, prof.source) == ("S1", "P1", "M0", "PROD")
     assert prof.provenance is not None and prof.provenance.startswith("SYNTHETIC")
     assert prof.seed == 3 and prof.parameters["seed"] == 3
+    # the backend that ran is recorded, not "auto"
+    assert prof.parameters["backend"] in {"cpu", "gpu"}
     assert prof.parameters["car_features"] == ["CAT_scFv"]
     roles = {f.role: f for f in prof.inputs}
     import hashlib
@@ -93,6 +96,43 @@ def test_report_has_the_plots_and_the_label(profiled, tmp_path: Path) -> None:
         assert title in html
     assert "SYNTHETIC" in html
     assert prof.sha256() in html
+    # diversity as one row per metric: observed, rarefied median and its interval
+    depth = prof.diversity["depth"]
+    assert f"rarefied to {depth:.4g} cells (median)" in html
+    row = (
+        "<td>Shannon entropy (nats)</td>"
+        f'<td class="num">{prof.diversity["shannon"]:.4g}</td>'
+        f'<td class="num">{prof.diversity["shannon_rarefied"]:.4g}</td>'
+        f'<td class="num">{prof.diversity["shannon_lo"]:.4g} – {prof.diversity["shannon_hi"]:.4g}'
+    )
+    assert row in html
+    assert "shannon_lo" not in html
+    # states and QC in words
+    assert "effector / TEMRA" in html or "effector memory" in html
+    assert "cells after QC" in html and "n_cells_after" not in html
+
+
+def test_report_says_doublets_were_not_scored_in_a_small_sample(tmp_path: Path) -> None:
+    prof = ProductProfile(
+        sample="S",
+        package_version="0",
+        n_cells=70,
+        qc={"n_cells_before": 81, "n_doublets": 0, "doublet_rate": None},
+    )
+    html = profile_report(prof, tmp_path / "S.html").read_text()
+    assert "not scored (fewer than 100 cells)" in html
+
+
+def test_report_shows_rarefied_columns_only_below_the_sample_size(tmp_path: Path) -> None:
+    diversity = {"shannon": 3.0, "depth": 30.0}
+    diversity |= {"shannon_rarefied": 2.9, "shannon_lo": 2.8, "shannon_hi": 3.0}
+    common = {"sample": "S", "package_version": "0", "n_cells": 70, "diversity": diversity}
+    below = ProductProfile(n_cells_tcr=35, **common)
+    whole = ProductProfile(n_cells_tcr=30, **common)
+    html = profile_report(below, tmp_path / "below.html").read_text()
+    assert "rarefied to 30 cells (median)" in html and "2.8 – 3" in html
+    html = profile_report(whole, tmp_path / "whole.html").read_text()
+    assert "rarefied to" not in html and "Observed on all 30 cells with a TCR" in html
 
 
 def test_build_profile_needs_a_sample_and_a_gex_modality() -> None:
@@ -192,3 +232,16 @@ def test_profile_json_holds_every_field_of_the_issue(profiled, tmp_path: Path) -
         assert div[metric + "_lo"] <= div[metric + "_rarefied"] <= div[metric + "_hi"]
     assert {"top10_fraction", "d50", "chao1"} <= set(div)
     assert doc["qc"] and all(v is None or v >= 0 for v in doc["qc"].values())
+
+
+def test_qc_summary_has_no_doublet_rate_where_scrublet_did_not_run(sorted_gex) -> None:
+    from vein2vein.singlecell.pp import qc
+
+    few = sorted_gex[:80].copy()  # under scrublet's 100-cell minimum
+    qc(few)
+    assert not few.uns["v2v_qc"]["per_sample"]["doublets_scored"].iloc[0]
+    prof = build_profile(few, sample_meta={"sample": "S"})
+    assert prof.qc["doublet_rate"] is None and prof.qc["n_doublets"] == 0
+    many = sorted_gex.copy()
+    qc(many)
+    assert build_profile(many, sample_meta={"sample": "S"}).qc["doublet_rate"] is not None

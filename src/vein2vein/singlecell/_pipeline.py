@@ -168,6 +168,10 @@ def profile_one(sample: Sample, params: ProfileParams) -> tuple[ProductProfile, 
 
         msg = f"sample {sample.sample} has no gene-expression file to profile"
         raise InvalidInputError(msg, field="gex")
+    from ._scale import choose_backend
+
+    # record the backend that ran, not "auto"
+    params = params.model_copy(update={"backend": choose_backend(params.backend)})
     gex = run_steps(load_sample(sample), params)
     meta = {c: getattr(sample, c) for c in ("sample", "patient", "timepoint", "source", "sort")}
     profile = build_profile(

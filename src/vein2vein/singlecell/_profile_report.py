@@ -28,6 +28,66 @@ if TYPE_CHECKING:
 
 __all__ = ["profile_report", "report_figures"]
 
+#: How the report names the states, the diversity metrics and the QC numbers.
+STATE_LABELS = {
+    "naive_stem_memory": "naive / stem-like memory",
+    "central_memory": "central memory",
+    "effector_memory": "effector memory",
+    "effector_temra": "effector / TEMRA",
+    "exhausted": "exhausted",
+    "proliferating": "proliferating",
+    "Treg": "regulatory (Treg)",
+    "non_T": "not T cells",
+}
+DIVERSITY_LABELS = {
+    "richness": "richness (clonotypes)",
+    "shannon": "Shannon entropy (nats)",
+    "pielou": "Pielou evenness",
+    "simpson": "Simpson (1 - sum p²)",
+    "inverse_simpson": "inverse Simpson",
+    "gini": "Gini coefficient",
+    "clonality": "clonality (1 - Pielou)",
+    "top10_fraction": "fraction in the 10 largest clones",
+    "d50": "D50 (clones holding half the cells)",
+    "chao1": "Chao1 richness (bias-corrected)",
+}
+QC_LABELS = {
+    "n_cells": "cells analysed",
+    "n_cells_before": "cells in the matrix",
+    "n_low_quality": "low-quality cells removed",
+    "n_doublets": "doublets removed",
+    "n_cells_after": "cells after QC",
+    "median_genes": "median genes per cell",
+    "median_umis": "median UMIs per cell",
+    "median_pct_mt": "median mitochondrial UMIs (%)",
+    "median_pct_mito": "median mitochondrial UMIs (%)",
+    "doublet_rate": "doublet rate",
+}
+
+
+def _was_rarefied(profile: ProductProfile) -> bool:
+    """Whether the diversity was drawn at a depth below the sample's own TCR cells."""
+    depth = profile.diversity.get("depth")
+    cells = profile.n_cells_tcr
+    return depth is not None and (cells is None or depth < cells)
+
+
+def _diversity_rows(diversity: dict[str, float | None]) -> list[tuple[str, Any, Any, Any, Any]]:
+    """(label, observed, rarefied median, 2.5 %, 97.5 %) per metric, in report order."""
+    rows = []
+    for key, label in DIVERSITY_LABELS.items():
+        if key in diversity:
+            rows.append(
+                (
+                    label,
+                    diversity[key],
+                    diversity.get(f"{key}_rarefied"),
+                    diversity.get(f"{key}_lo"),
+                    diversity.get(f"{key}_hi"),
+                )
+            )
+    return rows
+
 
 def _png(fig: Figure) -> str:
     buffer = io.BytesIO()
@@ -155,6 +215,11 @@ def profile_report(
         .render(
             p=profile,
             sha=profile.sha256(),
+            state_labels=STATE_LABELS,
+            qc_labels=QC_LABELS,
+            diversity_rows=_diversity_rows(profile.diversity),
+            depth=profile.diversity.get("depth"),
+            rarefied=_was_rarefied(profile),
             plots=plots,
             parameters=json.dumps(profile.parameters, indent=2, sort_keys=True),
         )

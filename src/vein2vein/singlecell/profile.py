@@ -88,6 +88,8 @@ def _qc_summary(gex: AnnData) -> dict[str, float | int | None]:
             number = isinstance(value, int | float | np.integer | np.floating)
             if number and not isinstance(value, bool | np.bool_):
                 qc[str(key)] = value.item() if isinstance(value, np.generic) else value
+        if "doublets_scored" in table and not bool(table["doublets_scored"].iloc[0]):
+            qc["doublet_rate"] = None  # too few cells for scrublet: not a rate of 0
     for key in ("n_cells_before", "n_cells_after", "n_doublets"):
         if key in record:
             qc[key] = int(record[key])
