@@ -50,7 +50,7 @@ from sklearn.metrics import (  # type: ignore[import-untyped]
     precision_recall_fscore_support,
 )
 
-from vein2vein.singlecell.io import read_gex
+from vein2vein.singlecell.io import carpall_state, read_carpall_labels, read_gex
 from vein2vein.singlecell.tl import call_states, shipped_state_rule
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "carpall"
@@ -188,24 +188,9 @@ def variant_rule(name: str) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- data
-def _authors_state(label: str) -> str | None:
-    # As tests/singlecell/test_states_validation.py maps them.
-    if label.startswith("Proliferating"):
-        return "proliferating"
-    if "Naive/TCM" in label or "Tcm" in label:
-        return "memory"
-    if label.endswith("TEM"):
-        return "effector_memory"
-    if label.endswith("CTL"):
-        return "effector_temra"
-    return None  # gamma-delta T cells: no state of ours corresponds
-
-
 def load_labelled(data: Path) -> list[tuple[str, str, Any]]:
     """(sample, patient, AnnData of its labelled cells with ``obs["CellType1"]``)."""
-    labels = pd.read_csv(data / "CARTcell_barcodes.txt", sep="\t")
-    parts = labels["CellID"].str.split("_", n=1)
-    labels = labels.assign(sample=parts.str[0], barcode=parts.str[1])
+    labels = read_carpall_labels(data)
     meta = pd.read_csv(data / "CARPALL_scRNAseq_CART_metadata.txt", sep="\t")
     patient_of = dict(zip(meta["GEX_Sample"], meta["Patient"], strict=True))
     out = []
@@ -216,7 +201,8 @@ def load_labelled(data: Path) -> list[tuple[str, str, Any]]:
         print(f"reading {folder.name} ({len(sub)} labelled cells)", file=sys.stderr)
         a = read_gex(folder / "filtered_feature_bc_matrix.h5")
         a = a[a.obs_names.isin(sub.index)].copy()
-        a.obs["CellType1"] = sub.loc[a.obs_names, "CellType1"].to_numpy()
+        a.obs["CellType1"] = sub.loc[a.obs_names, "label"].to_numpy()
+        a.obs["author_lineage"] = sub.loc[a.obs_names, "lineage"].to_numpy()
         out.append((folder.name, patient_of[folder.name], a))
     patients = {p for _, p, _ in out}
     if patients != set(DEVELOPMENT_PATIENTS) | set(HELD_OUT_PATIENTS):
@@ -231,7 +217,9 @@ def call_all(samples: list[tuple[str, str, Any]], rule: Any) -> pd.DataFrame:
     for name, patient, a in samples:
         b = call_states(a, rule=rule, copy=True)
         assert b is not None
-        obs = b.obs[["CellType1", "v2v_lineage", "v2v_state"]].astype(str)
+        obs = b.obs[["CellType1", "author_lineage", "v2v_lineage", "v2v_state"]].copy()
+        for column in ("CellType1", "v2v_lineage", "v2v_state"):
+            obs[column] = obs[column].astype(str)
         rows.append(obs.assign(sample=name, patient=patient))
     return pd.concat(rows)
 
@@ -254,12 +242,12 @@ def _per_class(authors: pd.Series, ours: pd.Series, classes: tuple[str, ...]) ->
 
 def agreement(calls: pd.DataFrame, *, confusion: bool = False) -> dict[str, Any]:
     """State and lineage agreement of one set of called cells."""
-    authors = calls["CellType1"].map(_authors_state)
+    authors = calls["CellType1"].map(carpall_state)
     keep = authors.notna()
     a_state, o_state = authors[keep], calls.loc[keep, "v2v_state"].replace(_OURS)
-    ab = ~calls["CellType1"].str.contains("gdT|Proliferating")
-    a_lin = calls.loc[ab, "CellType1"].str.split().str[0]
-    o_lin = calls.loc[ab, "v2v_lineage"]
+    ab = calls["author_lineage"].notna()
+    a_lin = calls.loc[ab, "author_lineage"]
+    o_lin = calls.loc[ab, "v2v_lineage"].astype(str)
     out: dict[str, Any] = {
         "samples": sorted(calls["sample"].unique()),
         "patients": sorted(calls["patient"].unique()),

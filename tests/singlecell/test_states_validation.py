@@ -20,7 +20,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import cohen_kappa_score, recall_score
 
-from vein2vein.singlecell.io import read_gex
+from vein2vein.errors import InvalidInputError
+from vein2vein.singlecell.io import read_carpall_labels, read_gex
 from vein2vein.singlecell.tl import call_states, shipped_state_rule
 
 #: Three sorted CAR T samples with many labelled cells, from three patients.
@@ -28,23 +29,9 @@ SAMPLES = ("CAR-T10310322", "CAR-T11388818", "CAR-T11528947")
 _OURS = {"naive_stem_memory": "memory", "central_memory": "memory"}
 
 
-def _authors_state(label: str) -> str | None:
-    if label.startswith("Proliferating"):
-        return "proliferating"
-    if "Naive/TCM" in label or "Tcm" in label:
-        return "memory"
-    if label.endswith("TEM"):
-        return "effector_memory"
-    if label.endswith("CTL"):
-        return "effector_temra"
-    return None  # gamma-delta T cells: no state of ours corresponds
-
-
 @pytest.fixture(scope="module")
 def calls(carpall_dir: Path) -> pd.DataFrame:
-    labels = pd.read_csv(carpall_dir / "CARTcell_barcodes.txt", sep="\t")
-    parts_ = labels["CellID"].str.split("_", n=1)
-    labels = labels.assign(sample=parts_.str[0], barcode=parts_.str[1])
+    labels = read_carpall_labels(carpall_dir)
     parts = []
     for name in SAMPLES:
         sub = labels[labels["sample"] == name].set_index("barcode")
@@ -52,14 +39,14 @@ def calls(carpall_dir: Path) -> pd.DataFrame:
         a = a[a.obs_names.isin(sub.index)].copy()
         call_states(a)
         obs = a.obs[["v2v_lineage", "v2v_state"]].astype(str)
-        parts.append(obs.join(sub[["CellType1"]]))
+        parts.append(obs.join(sub[["label", "state", "lineage"]]))
     return pd.concat(parts)
 
 
 def test_state_calls_agree_with_the_authors_labels(calls: pd.DataFrame) -> None:
     assert shipped_state_rule().rule_version == "1.2.0"  # the thresholds are this rule's
     assert len(calls) == 2634  # every labelled barcode of the three samples is in the matrix
-    authors = calls["CellType1"].map(_authors_state)
+    authors = calls["state"]
     ours = calls["v2v_state"].replace(_OURS)
     keep = authors.notna()
     authors, ours = authors[keep], ours[keep]
@@ -78,11 +65,29 @@ def test_state_calls_agree_with_the_authors_labels(calls: pd.DataFrame) -> None:
 
 def test_lineage_calls_agree_with_the_authors_labels(calls: pd.DataFrame) -> None:
     # Alpha-beta clusters only (gamma-delta and proliferating clusters carry no lineage).
-    ab = ~calls["CellType1"].str.contains("gdT|Proliferating")
-    authors = calls.loc[ab, "CellType1"].str.split().str[0]
+    ab = calls["lineage"].notna()
+    authors = calls.loc[ab, "lineage"]
     ours = calls.loc[ab, "v2v_lineage"]
     # Measured: kappa 0.697, accuracy 0.813; CD4 calls 99 % precise (CD4 mRNA drops out, so
     # the authors' DN cluster holds many of our CD8 calls and vice versa).
     assert cohen_kappa_score(authors, ours) > 0.65
     assert cohen_kappa_score(authors == "CD4", ours == "CD4") > 0.88
     assert ((ours == "CD4") & (authors != "CD4")).sum() < 0.02 * (ours == "CD4").sum()
+
+
+def test_carpall_labels_map_every_cluster(carpall_dir: Path) -> None:
+    labels = read_carpall_labels(carpall_dir)
+    assert len(labels) == 60188
+    unmapped = set(labels.loc[labels["state"].isna(), "label"])
+    assert unmapped == {"CD8 gdT", "DN gdT"}  # gamma-delta: no state of ours corresponds
+    assert set(labels["lineage"].dropna()) == {"CD4", "CD8", "DN"}
+
+
+def test_carpall_label_file_errors_name_file_and_field(tmp_path: Path) -> None:
+    with pytest.raises(InvalidInputError) as info:
+        read_carpall_labels(tmp_path)
+    assert info.value.file is not None and info.value.file.endswith("CARTcell_barcodes.txt")
+    (tmp_path / "CARTcell_barcodes.txt").write_text("CellID\tCluster\nS_AAAC-1\tDN TEM\n")
+    with pytest.raises(InvalidInputError) as info:
+        read_carpall_labels(tmp_path)
+    assert info.value.field == "CellType1"

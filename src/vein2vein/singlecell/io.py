@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ._carpall import carpall_state, read_carpall_labels
 from ._io_gex import read_gex
 from ._io_tcr import read_tcr
 from ._sample_sheet import (
@@ -18,7 +19,9 @@ __all__: list[str] = [
     "Sample",
     "SampleSheet",
     "carpall_sample_sheet",
+    "carpall_state",
     "load_sample",
+    "read_carpall_labels",
     "read_gex",
     "read_sample_sheet",
     "read_tcr",
