@@ -41,7 +41,8 @@ def p02_sheet(tmp_path: Path) -> Path:
 @pytest.mark.slow
 def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path) -> None:
     out = tmp_path / "profiles"
-    args = ["sc", "profile", str(p02_sheet), "--out", str(out), "--json"]
+    args = ["sc", "profile", str(p02_sheet), "--out", str(out), "--json", "--diversity-depth", "50"]
+    args += ["--min-genes", "150", "--max-pct-mito", "25", "--no-doublets"]
     result = runner.invoke(app, [*args, "--sample", "CAR-T10484037", "--sample", "CAR-T10310324"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -58,6 +59,10 @@ def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path
     saved = json.loads((out / "CAR-T10484037.profile.json").read_text())
     assert saved == by_name["CAR-T10484037"]
     assert {f["role"] for f in saved["inputs"]} == {"gex", "tcr"}
+    options = {k: saved["parameters"][k] for k in ("min_genes", "max_pct_mito", "doublets")}
+    assert options == {"min_genes": 150, "max_pct_mito": 25.0, "doublets": False}
+    assert saved["parameters"]["diversity_depth"] == 50
+    assert saved["diversity"]["depth"] == 50 and saved["diversity"]["shannon_lo"] is not None
 
 
 @pytest.mark.slow

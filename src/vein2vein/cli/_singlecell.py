@@ -17,7 +17,7 @@ from rich.table import Table
 from ..errors import InvalidInputError
 from ._common import console, emit_json, err_console
 
-sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare.")
+sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare, record.")
 
 _COLUMNS = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn())
 
@@ -61,9 +61,26 @@ def sc_profile(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address."),
     workers: int | None = typer.Option(None, "--workers", min=1, help="Local Dask workers."),
     backend: str = typer.Option("auto", "--backend", help="auto, cpu or gpu."),
+    min_genes: int = typer.Option(200, "--min-genes", min=0, help="QC: fewest genes per cell."),
+    max_pct_mito: float = typer.Option(
+        20.0, "--max-pct-mito", min=0.0, max=100.0, help="QC: most mitochondrial UMIs (%)."
+    ),
+    doublets: bool = typer.Option(
+        True, "--doublets/--no-doublets", help="QC: remove scrublet doublets."
+    ),
+    diversity_depth: int | None = typer.Option(
+        None,
+        "--diversity-depth",
+        min=1,
+        help="Also give diversity at this many TCR cells (rarefied, with intervals).",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the profiles as a JSON list."),
 ) -> None:
-    """Profile every sample of SHEET that has gene-expression data."""
+    """Profile every sample of SHEET that has gene-expression data.
+
+    Diversity grows with the number of cells: to compare samples of different sizes, give
+    them a common --diversity-depth (at most the smallest sample's TCR cells).
+    """
     from ..singlecell._sample_sheet import check_sample_files
     from ..singlecell.io import read_sample_sheet
     from ..singlecell.profile import ProfileParams, profile_report, profile_sample, save_profile
@@ -87,6 +104,10 @@ def sc_profile(
         car_features=tuple(car_feature),
         car_min_umi=car_min_umi,
         backend=backend,
+        min_genes=min_genes,
+        max_pct_mito=max_pct_mito,
+        doublets=doublets,
+        diversity_depth=diversity_depth,
     )
     profiles = []
     with (
@@ -232,3 +253,31 @@ def sc_compare(
 def register(app: typer.Typer) -> None:
     """Attach the single-cell commands to the main app."""
     app.add_typer(sc_app, name="sc")
+
+
+@sc_app.command("record")
+def sc_record(
+    profile_file: Path = typer.Argument(..., help="A <sample>.profile.json from sc profile."),
+    batch: str = typer.Option(..., "--batch", help="Code of the batch the product came from."),
+    as_json: bool = typer.Option(False, "--json", help="Print the stored results as JSON."),
+) -> None:
+    """Store a profile's numbers on a batch as report-only results (audited).
+
+    Each number becomes an assay result ``sc.<metric>`` whose method names the profile's
+    SHA-256; they never change the lot's disposition. All or nothing.
+    """
+    from ..singlecell.profile import load_profile, record_profile
+    from ._common import acting, database
+
+    profile = load_profile(profile_file)
+    db = database()
+    with db.unit_of_work(acting(db)) as uow:
+        stored = record_profile(uow, profile, batch=batch)
+        rows = [{"analyte": r.analyte, "value": r.value, "method": r.method} for r in stored]
+    if as_json:
+        emit_json({"batch": batch, "sample": profile.sample, "results": rows})
+        return
+    console.print(
+        f"{len(rows)} report-only results of profile {escape(profile.sample)} stored on "
+        f"batch {escape(batch)} (profile sha256 {profile.sha256()[:12]}...)"
+    )
