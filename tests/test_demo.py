@@ -17,6 +17,7 @@ from sqlalchemy import select
 from vein2vein.cli import main
 from vein2vein.records import (
     Batch,
+    BatchStatus,
     CustodyEvent,
     Database,
     Deviation,
@@ -24,6 +25,7 @@ from vein2vein.records import (
     audit,
     signatures_of,
 )
+from vein2vein.release import current_results
 from vein2vein.simulate import SYNTHETIC_LABEL, DemoSummary, run_demo
 
 N_DONATIONS = 36  # three sites, twelve donations each
@@ -168,6 +170,24 @@ def test_demo_profiles_real_carpall_samples(demo: DemoRun) -> None:
     fractions = [row["fraction_in_product_clones"] for row in singlecell["tracking"]]
     assert fractions and all(0 <= f <= 1 for f in fractions)
     assert "REAL CARPALL" in (demo.out / "README.txt").read_text()
+
+
+def test_demo_records_a_synthetic_single_cell_profile_on_a_released_lot(
+    demo: DemoRun, db: Database
+) -> None:
+    recorded = demo.summary.singlecell["recorded"]
+    assert recorded["label"] == SYNTHETIC_LABEL
+    profile = json.loads(Path(recorded["profile"]).read_text())
+    assert profile["provenance"] == SYNTHETIC_LABEL
+    assert SYNTHETIC_LABEL in Path(recorded["report"]).read_text()
+    with db.read() as session:
+        batch = session.scalars(select(Batch).where(Batch.batch_code == recorded["batch"])).one()
+        # report-only: the disposition stands
+        assert batch.status in {BatchStatus.released, BatchStatus.infused}
+        rows = [r for r in current_results(session, batch) if r.analyte.startswith("sc.")]
+    assert len(rows) == recorded["n_results"] > 10
+    car = next(r for r in rows if r.analyte == "sc.car_positive_fraction")
+    assert car.value == pytest.approx(recorded["car_positive_fraction"], rel=1e-5)
 
 
 def test_demo_compares_two_hubs(demo: DemoRun) -> None:

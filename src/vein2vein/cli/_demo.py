@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.markup import escape
@@ -135,6 +136,7 @@ def demo(
                 f"{summary.invivo.get('sequence', '')} / level {summary.invivo.get('obd')}",
             ),
             ("single-cell profiles (real CARPALL)", _singlecell_line(summary.singlecell)),
+            ("single-cell profile on a lot", _recorded_line(summary.singlecell)),
             (
                 "signatures / now invalid",
                 f"{summary.signatures} / {len(summary.invalid_signatures)}",
@@ -184,6 +186,16 @@ def _singlecell_line(singlecell: dict[str, object]) -> str:
     return ", ".join(
         f"{s['sample']} ({s['sort']}) {100 * float(s['car_positive_fraction']):.0f}% CAR+"
         for s in samples
+    )
+
+
+def _recorded_line(singlecell: dict[str, Any]) -> str:
+    recorded = singlecell.get("recorded", {})
+    if "batch" not in recorded:
+        return str(recorded.get("skipped", "none"))
+    return (
+        f"{recorded['n_results']} report-only results on {recorded['batch']} "
+        f"(synthetic product, {100 * float(recorded['car_positive_fraction']):.0f}% CAR+)"
     )
 
 

@@ -81,7 +81,7 @@ from ._lab import (
     write_csv,
 )
 from ._network import SYNTHETIC_LABEL, PlannedDonation, PlannedSite, synthetic_network
-from ._singlecell_demo import run_singlecell_demo
+from ._singlecell_demo import record_synthetic_profile, run_singlecell_demo
 
 __all__ = ["DEMO_PASSWORD", "DemoSummary", "run_demo"]
 
@@ -190,6 +190,11 @@ def run_demo(
     )
     _release(db, out_dir, batches, cast, report, seed=seed)
     comparability = run_comparability(db, out_dir, test_site="HUB-B", reference_site="HUB-A")
+    # Extended characterization of a released lot's retained sample, before it is infused.
+    recorded = record_synthetic_profile(
+        db, out_dir / "release" / "singlecell", actor=cast.qc, seed=seed
+    )
+    report("single-cell characterization recorded (synthetic)", 1, 1)
     with db.read() as session:
         lots = lots_from_records(session)
     car = lots[lots["cqa"] == "car_expression"].set_index("lot")["value"].astype(float)
@@ -212,6 +217,7 @@ def run_demo(
     )
     report("in vivo program (BOIN12 escalation)", 1, 1)
     singlecell = _singlecell(out_dir / "singlecell", singlecell_data, seed=seed, report=report)
+    singlecell["recorded"] = recorded
 
     # A transcription error found after QC review: the correction invalidates the signature.
     with db.unit_of_work(cast.operators[plan[0].collection_site]) as uow:

@@ -10,9 +10,12 @@ through P02's later samples with TCR data.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-__all__ = ["DEMO_SAMPLES", "run_singlecell_demo"]
+if TYPE_CHECKING:
+    from ..records import Actor, Database
+
+__all__ = ["DEMO_SAMPLES", "record_synthetic_profile", "run_singlecell_demo"]
 
 #: Small real samples: P02's unsorted product, and P08's month-3 sorted/unsorted pair.
 DEMO_SAMPLES: Final = ("CAR-T11141510", "CAR-T10484039", "CAR-T10484040")
@@ -112,3 +115,86 @@ def run_singlecell_demo(
             }
         )
     return {"label": _LABEL, "samples": rows, "tracking": tracking}
+
+
+def record_synthetic_profile(
+    db: Database,
+    out_dir: str | Path,
+    *,
+    actor: Actor,
+    seed: int = 0,
+    n_cells: int = 1500,
+) -> dict[str, Any]:
+    """Profile a labelled-synthetic product of a released demo lot and record it on the lot.
+
+    The demo's lots are synthetic, so their single-cell characterization is too: a
+    :func:`~vein2vein.simulate.synthetic_product` written as Cell Ranger h5 and 10x contigs,
+    profiled like a real sample, and stored on the lot as report-only results
+    (:func:`~vein2vein.singlecell.profile.record_profile`): the extended characterization
+    that arrives after release (here on the first released lot, by code, before it is
+    infused: an infused lot takes no more results) and never changes the disposition.
+
+    Parameters
+    ----------
+    db
+        The demo database.
+    out_dir
+        Folder for the product files, the profile JSON and its HTML report.
+    actor
+        Who enters the results (the QC analyst).
+    seed, n_cells
+        The synthetic product.
+
+    Returns
+    -------
+    dict
+        ``batch``, ``sample``, ``n_results``, ``car_positive_fraction``, ``profile``,
+        ``report`` and ``label`` (the synthetic label); ``skipped`` when no lot is released.
+    """
+    from sqlalchemy import select
+
+    from ..records import Batch, BatchStatus
+    from ..singlecell.io import read_sample_sheet
+    from ..singlecell.profile import (
+        ProfileParams,
+        profile_report,
+        profile_sample,
+        record_profile,
+        save_profile,
+    )
+    from ._network import SYNTHETIC_LABEL
+    from ._singlecell import synthetic_product
+
+    with db.read() as session:
+        lot = session.scalars(
+            select(Batch).where(Batch.status == BatchStatus.released).order_by(Batch.batch_code)
+        ).first()
+        batch, patient = (None, None) if lot is None else (lot.batch_code, lot.patient.patient_code)
+    if batch is None:
+        return {"skipped": "no released lot to characterize"}
+    folder = Path(out_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"SYNTHETIC-{batch}"
+    product = synthetic_product(n_cells, seed=seed, sample=name)
+    h5, csv = product.write_10x(folder / name)
+    sheet = folder / "synthetic_samples.csv"
+    sheet.write_text(
+        "sample,patient,timepoint,source,sort,gex,tcr\n"
+        f"{name},{patient},M0,PROD,NoSo,{h5.relative_to(folder)},{csv.relative_to(folder)}\n",
+        encoding="utf-8",
+    )
+    params = ProfileParams(seed=seed, n_boot=50)
+    prof, gex = profile_sample(read_sample_sheet(sheet)[name], params=params)
+    path = save_profile(prof, folder / f"{name}.profile.json")
+    html = profile_report(prof, folder / f"{name}.html", adata=gex)
+    with db.unit_of_work(actor) as uow:
+        stored = record_profile(uow, prof, batch=batch)
+    return {
+        "batch": batch,
+        "sample": name,
+        "n_results": len(stored),
+        "car_positive_fraction": prof.car_positive_fraction,
+        "profile": str(path),
+        "report": str(html),
+        "label": SYNTHETIC_LABEL,
+    }
