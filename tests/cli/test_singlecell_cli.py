@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -63,6 +64,10 @@ def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path
     assert options == {"min_genes": 150, "max_pct_mito": 25.0, "doublets": False}
     assert saved["parameters"]["diversity_depth"] == 50
     assert saved["diversity"]["depth"] == 50 and saved["diversity"]["shannon_lo"] is not None
+    table = pd.read_csv(out / "profiles.csv")
+    assert set(table["sample"]) == set(by_name)
+    row = table.set_index("sample").loc["CAR-T10484037"]
+    assert row["car_positive_fraction"] == pytest.approx(saved["car_positive_fraction"])
 
 
 @pytest.mark.slow

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from vein2vein.errors import InvalidInputError
@@ -14,6 +15,7 @@ from vein2vein.singlecell._profile_model import (
     ProductProfile,
     ScoreSummary,
     load_profile,
+    profiles_table,
     save_profile,
 )
 
@@ -98,3 +100,21 @@ def test_out_of_range_fraction_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError) as info:
         load_profile(path)
     assert info.value.field == "car_positive_fraction"
+
+
+def test_profiles_table_has_one_row_per_profile_with_every_metric() -> None:
+    a = _profile()
+    b = _profile(sample="S2", patient="P02", car_positive_fraction=None, n_clonotypes=40)
+    table = profiles_table([a, b])
+    assert list(table["sample"]) == ["S1", "S2"]
+    assert list(table.columns[:7]) == [
+        "sample", "patient", "timepoint", "source", "sort", "provenance", "sha256"
+    ]  # fmt: skip
+    assert table.loc[0, "sha256"] == a.sha256()
+    for profile, (_, row) in zip([a, b], table.iterrows(), strict=True):
+        for key, value in profile.metrics().items():
+            assert row[key] == pytest.approx(value)
+    # a metric one profile lacks is missing, not zero
+    assert table.loc[0, "car_positive_fraction"] == 0.25
+    assert pd.isna(table.loc[1, "car_positive_fraction"])
+    assert pd.isna(table.loc[0, "n_clonotypes"]) and table.loc[1, "n_clonotypes"] == 40

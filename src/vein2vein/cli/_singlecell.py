@@ -83,7 +83,13 @@ def sc_profile(
     """
     from ..singlecell._sample_sheet import check_sample_files
     from ..singlecell.io import read_sample_sheet
-    from ..singlecell.profile import ProfileParams, profile_report, profile_sample, save_profile
+    from ..singlecell.profile import (
+        ProfileParams,
+        profile_report,
+        profile_sample,
+        profiles_table,
+        save_profile,
+    )
 
     if backend not in ("auto", "cpu", "gpu"):
         msg = f"--backend must be auto, cpu or gpu, not {backend!r}"
@@ -136,6 +142,7 @@ def sc_profile(
             for profile in profiles:
                 save_profile(profile, folder / f"{profile.sample}.profile.json")
                 profile_report(profile, folder / f"{profile.sample}.html")
+        profiles_table(profiles).to_csv(folder / "profiles.csv", index=False)
     if as_json:
         emit_json([json.loads(p.to_json()) for p in profiles])
         return
@@ -151,7 +158,7 @@ def sc_profile(
             "" if p.n_clonotypes is None else str(p.n_clonotypes),
         )
     console.print(table)
-    console.print(f"profiles and reports written to {escape(str(out))}")
+    console.print(f"profiles and reports written to {escape(str(out))} (all numbers: profiles.csv)")
 
 
 @sc_app.command("track")

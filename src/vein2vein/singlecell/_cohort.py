@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
-from ._profile_model import ProductProfile
+from ._profile_model import ProductProfile, profiles_table
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -147,15 +147,11 @@ def _as_frame(profiles: Sequence[ProductProfile] | pd.DataFrame) -> pd.DataFrame
             "ProductProfile per sample (build_profile) and compare those"
         )
         raise InvalidInputError(msg, field="profiles")
-    rows = []
     for p in profiles:
         if not isinstance(p, ProductProfile):
             msg = f"expected ProductProfile objects, got {type(p).__name__}"
             raise InvalidInputError(msg, field="profiles")
-        rows.append(
-            {"sample": p.sample, "patient": p.patient, "timepoint": p.timepoint, **p.metrics()}
-        )
-    return pd.DataFrame(rows)
+    return profiles_table(profiles)
 
 
 def _patient_values(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Final
 
+import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ..errors import InvalidInputError
@@ -19,6 +21,7 @@ __all__ = [
     "ProductProfile",
     "ScoreSummary",
     "load_profile",
+    "profiles_table",
     "save_profile",
 ]
 
@@ -179,6 +182,37 @@ class ProductProfile(BaseModel):
         if self.n_clonotypes is not None:
             out["n_clonotypes"] = float(self.n_clonotypes)
         return out
+
+
+def profiles_table(profiles: Iterable[ProductProfile]) -> pd.DataFrame:
+    """One row per profile: who it is, its SHA-256 and every number of :meth:`metrics`.
+
+    Parameters
+    ----------
+    profiles
+        The profiles (e.g. of a cohort, read with :func:`load_profile`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``sample``, ``patient``, ``timepoint``, ``source``, ``sort``, ``provenance``,
+        ``sha256``, then the metric columns (NaN where a profile lacks one), in the order
+        first seen.
+    """
+    rows = [
+        {
+            "sample": p.sample,
+            "patient": p.patient,
+            "timepoint": p.timepoint,
+            "source": p.source,
+            "sort": p.sort,
+            "provenance": p.provenance,
+            "sha256": p.sha256(),
+            **p.metrics(),
+        }
+        for p in profiles
+    ]
+    return pd.DataFrame(rows)
 
 
 def save_profile(profile: ProductProfile, path: str | Path) -> Path:

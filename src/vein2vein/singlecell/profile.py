@@ -30,6 +30,7 @@ from ._profile_model import (
     ProductProfile,
     ScoreSummary,
     load_profile,
+    profiles_table,
     save_profile,
 )
 from ._profile_report import profile_report
@@ -55,6 +56,7 @@ __all__ = [
     "load_profile",
     "profile_report",
     "profile_sample",
+    "profiles_table",
     "read_groups",
     "record_profile",
     "save_profile",
