@@ -11,7 +11,9 @@ embedding, so the profile numbers must be identical.
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from scipy import sparse
 
 from vein2vein.singlecell._scale import gpu_available
 from vein2vein.singlecell.pp import embed, embedding_agreement, qc
@@ -39,6 +41,10 @@ def test_gpu_embedding_agrees_with_the_cpu_within_cpu_seed_variation(cells) -> N
     assert cpu is not None and cpu_other_seed is not None and gpu is not None
     assert gpu.uns["v2v_embedding"]["backend"] == "gpu"
     assert "rapids-singlecell" in gpu.uns["v2v_embedding"]["versions"]
+    # everything is back in host memory, as the CPU path leaves it
+    assert isinstance(gpu.obsm["X_pca"], np.ndarray) and isinstance(gpu.obsm["X_umap"], np.ndarray)
+    assert sparse.issparse(gpu.obsp["connectivities"]) and sparse.issparse(gpu.X)
+    assert sparse.issparse(gpu.layers["counts"])
     baseline = embedding_agreement(cpu, cpu_other_seed)
     got = embedding_agreement(cpu, gpu)
     assert got["hvg_jaccard"] >= 0.95

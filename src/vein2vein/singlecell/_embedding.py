@@ -199,11 +199,23 @@ def _gpu_steps() -> _Steps:
         pp=rsc.pp,
         tl=rsc.tl,
         to_device=rsc.get.anndata_to_GPU,
-        to_host=rsc.get.anndata_to_CPU,
+        to_host=_gpu_to_host,
         leiden_options={},
         leiden_flavor="rapids-singlecell",
         versions={"rapids-singlecell": rsc_version},
     )
+
+
+def _gpu_to_host(adata: AnnData) -> None:
+    """Everything back in host memory: X and layers, and the obsm/obsp/varm rsc may leave."""
+    import rapids_singlecell as rsc
+
+    rsc.get.anndata_to_CPU(adata, convert_all=True)
+    for mapping in (adata.obsm, adata.obsp, adata.varm):
+        for key in list(mapping.keys()):
+            value = mapping[key]
+            if type(value).__module__.startswith("cupy"):
+                mapping[key] = value.get()
 
 
 def embedding_agreement(
