@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -87,7 +88,15 @@ def test_track_reports_every_later_sample_with_tcr(p02_sheet: Path, tmp_path: Pa
     fractions = {r["sample"]: r["fraction_in_product_clones"] for r in rows}
     assert fractions["CAR-T10310324"] > 0
     assert fractions["CAR-T10484038"] > 0
-    assert (tmp_path / "P02.tracking.csv").exists()
+    for kind in ("tracking", "top_clones", "morisita_horn", "jaccard", "state_origin"):
+        assert (tmp_path / f"P02.{kind}.csv").exists(), kind
+    assert (tmp_path / "P02.tracking.png").stat().st_size > 0
+    # the product's cells were given states, so the origin of persisting clones is known
+    origin = pd.read_csv(tmp_path / "P02.state_origin.csv", index_col=0)
+    assert origin["n_persisting"].sum() > 0
+    assert origin["fraction_persisting"].sum() == pytest.approx(1.0)
+    overlap = pd.read_csv(tmp_path / "P02.morisita_horn.csv", index_col=0)
+    assert np.allclose(np.diag(overlap.to_numpy()), 1.0)
 
 
 def test_bad_sheet_and_unknown_patient_exit_2(

@@ -165,10 +165,15 @@ def sc_profile(
 def sc_track(
     sheet: Path = typer.Argument(..., help="Sample sheet CSV."),
     patient: str = typer.Option(..., "--patient", help="The patient to track."),
-    out: Path = typer.Option(..., "--out", help="Folder for <patient>.tracking.csv."),
+    out: Path = typer.Option(..., "--out", help="Folder for <patient>.tracking.csv and more."),
     as_json: bool = typer.Option(False, "--json", help="Print the later samples as JSON."),
 ) -> None:
-    """Follow the patient's product clones through every later sample with TCR data."""
+    """Follow the patient's product clones through every later sample with TCR data.
+
+    Writes <patient>.tracking.csv (per sample), .top_clones.csv, .morisita_horn.csv,
+    .jaccard.csv, .state_origin.csv (product states of persisting and other clones) and
+    .tracking.png.
+    """
     from ..singlecell._pipeline import ProfileParams, track_patient
     from ..singlecell.io import read_sample_sheet
 
@@ -177,11 +182,17 @@ def sc_track(
         msg = f"no sample of patient {patient!r} in the sheet"
         raise InvalidInputError(msg, file=str(sheet), field="patient")
     folder = _out_dir(out)
-    with Progress(*_COLUMNS, console=err_console, transient=True) as bar:
-        bar.add_task(f"tracking {patient}", total=None)
-        result = track_patient(samples, params=ProfileParams())
+    with_tcr = [s for s in samples if s.tcr is not None]
+    with Progress(*_COLUMNS, TimeElapsedColumn(), console=err_console) as bar:
+        task = bar.add_task(f"reading {patient}'s samples", total=len(with_tcr) + 1)
+
+        def loaded(name: str) -> None:
+            bar.update(task, advance=1, description=f"read {name}")
+
+        result = track_patient(samples, params=ProfileParams(), on_loaded=loaded)
+        bar.update(task, advance=1, description="clones tracked")
     frame = result.to_frame()
-    frame.to_csv(folder / f"{patient}.tracking.csv", index=False)
+    result.save(folder, name=patient)
     later = frame[~frame["is_product"].astype(bool)]
     if as_json:
         emit_json(

@@ -73,8 +73,8 @@ def run_singlecell_demo(
     patient_samples = list(sheet.for_patient(TRACK_PATIENT))
     if patient_samples:
         result = track_patient(patient_samples, params=params)
+        result.save(out, name=TRACK_PATIENT)
         frame = result.to_frame()
-        frame.to_csv(out / f"{TRACK_PATIENT}.tracking.csv", index=False)
         tracking = [
             {
                 "sample": str(r.sample),

@@ -9,6 +9,7 @@ Each step is the package's own public function (``io.load_sample``, ``pp.qc``,
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -198,15 +199,23 @@ def _provenance(path: Path) -> str | None:
     return SYNTHETIC_LABEL if any(i.startswith("SYNTHETIC") for i in ids) else None
 
 
-def track_patient(samples: list[Sample], *, params: ProfileParams) -> Any:
+def track_patient(
+    samples: list[Sample],
+    *,
+    params: ProfileParams,
+    on_loaded: Callable[[str], None] | None = None,
+) -> Any:
     """Track one patient's product clones through its samples with TCR data.
 
-    Each sample is loaded (GEX and TCR); where GEX is present the CAR+ call runs on it
-    so that the tracking also reports CAR+ cells. Clonotypes are defined jointly by
-    :func:`~vein2vein.singlecell.tl.track_clones`. Returns its ``TrackingResult``.
+    Each sample is loaded (GEX and TCR); where GEX is present the CAR+ call and the fixed
+    state rule run on it (both per cell, no embedding), so that the tracking also reports
+    CAR+ cells and which product states the persisting clones came from. Clonotypes are
+    defined jointly by :func:`~vein2vein.singlecell.tl.track_clones`. ``on_loaded(sample)``
+    is called after each sample is read. Returns its ``TrackingResult``.
     """
     from ._car import car_positive
     from ._sample_sheet import load_sample
+    from ._states import call_states
     from ._tracking import track_clones
 
     loaded = {}
@@ -215,9 +224,11 @@ def track_patient(samples: list[Sample], *, params: ProfileParams) -> Any:
             continue
         mdata = load_sample(sample)
         if "gex" in mdata.mod:
-            car_positive(
-                mdata.mod["gex"], features=list(params.car_features), min_umi=params.car_min_umi
-            )
+            gex = mdata.mod["gex"]
+            car_positive(gex, features=list(params.car_features), min_umi=params.car_min_umi)
+            call_states(gex)
         loaded[sample.sample] = mdata
+        if on_loaded is not None:
+            on_loaded(sample.sample)
     patients = {s.patient for s in samples}
     return track_clones(loaded, patient=patients.pop() if len(patients) == 1 else None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -104,6 +105,47 @@ class TrackingResult:
             ``morisita_horn_to_product``, ``jaccard_to_product``.
         """
         return self.samples.reset_index(drop=True).copy()
+
+    def save(self, folder: str | Path, *, name: str | None = None) -> list[Path]:
+        """Write the tables and the tracking plot into ``folder``.
+
+        Parameters
+        ----------
+        folder
+            Created if needed.
+        name
+            File-name prefix; the patient by default.
+
+        Returns
+        -------
+        list of pathlib.Path
+            ``<name>.tracking.csv`` (:meth:`to_frame`), ``.top_clones.csv``,
+            ``.morisita_horn.csv``, ``.jaccard.csv``, ``.state_origin.csv`` (when states
+            were called) and ``.tracking.png``
+            (:func:`~vein2vein.singlecell.pl.clonotype_tracking`).
+        """
+        from ._plots_clones import clonotype_tracking
+
+        out = Path(folder)
+        out.mkdir(parents=True, exist_ok=True)
+        stem = name or self.patient or "patient"
+        tables: dict[str, tuple[pd.DataFrame, bool]] = {
+            "tracking": (self.to_frame(), False),
+            "top_clones": (self.top_clones, False),
+            "morisita_horn": (self.morisita_horn, True),
+            "jaccard": (self.jaccard, True),
+        }
+        if self.state_origin is not None:
+            tables["state_origin"] = (self.state_origin, True)
+        written = []
+        for kind, (table, index) in tables.items():
+            path = out / f"{stem}.{kind}.csv"
+            table.to_csv(path, index=index)
+            written.append(path)
+        plot = out / f"{stem}.tracking.png"
+        clonotype_tracking(self).savefig(plot, dpi=100)
+        written.append(plot)
+        return written
 
 
 def _cell_table(
