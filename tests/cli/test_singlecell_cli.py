@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import anndata as ad
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,7 +45,7 @@ def p02_sheet(tmp_path: Path) -> Path:
 def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path) -> None:
     out = tmp_path / "profiles"
     args = ["sc", "profile", str(p02_sheet), "--out", str(out), "--json", "--diversity-depth", "50"]
-    args += ["--min-genes", "150", "--max-pct-mito", "25", "--no-doublets"]
+    args += ["--min-genes", "150", "--max-pct-mito", "25", "--no-doublets", "--h5ad"]
     result = runner.invoke(app, [*args, "--sample", "CAR-T10484037", "--sample", "CAR-T10310324"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
@@ -65,6 +66,9 @@ def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path
     assert options == {"min_genes": 150, "max_pct_mito": 25.0, "doublets": False}
     assert saved["parameters"]["diversity_depth"] == 50
     assert saved["diversity"]["depth"] == 50 and saved["diversity"]["shannon_lo"] is not None
+    cells = ad.read_h5ad(out / "CAR-T10484037.h5ad")
+    assert cells.n_obs == saved["n_cells"] and "v2v_state" in cells.obs
+    assert cells.obs["car_positive"].mean() == pytest.approx(saved["car_positive_fraction"])
     table = pd.read_csv(out / "profiles.csv")
     assert set(table["sample"]) == set(by_name)
     row = table.set_index("sample").loc["CAR-T10484037"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import inspect
 from pathlib import Path
 
+import numpy as np
 import pytest
 from sqlalchemy import select
 
@@ -245,3 +246,19 @@ def test_qc_summary_has_no_doublet_rate_where_scrublet_did_not_run(sorted_gex) -
     many = sorted_gex.copy()
     qc(many)
     assert build_profile(many, sample_meta={"sample": "S"}).qc["doublet_rate"] is not None
+
+
+@pytest.mark.slow
+def test_analysed_cells_round_trip_through_h5ad(profiled, tmp_path: Path) -> None:
+    import anndata as ad
+
+    _, _, _, gex = profiled
+    path = tmp_path / "S1.h5ad"
+    gex.write_h5ad(path)  # every record we write into uns fits the format
+    back = ad.read_h5ad(path)
+    for column in ("v2v_state", "v2v_lineage", "car_positive", "clone_id", "leiden"):
+        assert (back.obs[column].astype(str) == gex.obs[column].astype(str)).all(), column
+    assert np.array_equal(back.obsm["X_umap"], gex.obsm["X_umap"])
+    for key in ("v2v_qc", "v2v_car", "v2v_embedding", "v2v_states", "v2v_pipeline"):
+        assert key in back.uns, key
+    assert back.uns["v2v_states"]["rule_version"] == gex.uns["v2v_states"]["rule_version"]

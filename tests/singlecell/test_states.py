@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import anndata as ad
 import numpy as np
 import pandas as pd
@@ -95,7 +97,10 @@ def test_rule_branches_on_hand_made_cells() -> None:
     ]
     rec = a.uns["v2v_states"]
     assert rec["rule_version"] == "1.2.0"
-    assert rec["rule"]["states"][2]["require"][0]["genes"][:3] == ["PDCD1", "HAVCR2", "LAG3"]
+    rule = json.loads(rec["rule"])
+    assert rule["states"][2]["require"][0]["genes"][:3] == ["PDCD1", "HAVCR2", "LAG3"]
+    again = call_states(a, rule=rule, copy=True)  # the recorded rule repeats the call
+    assert again is not None and (again.obs["v2v_state"] == a.obs["v2v_state"]).all()
     assert "TOX" in rec["genes_missing"]  # recorded and read as not detected
     assert int(rec["counts"].to_numpy().sum()) == a.n_obs
 

@@ -74,6 +74,9 @@ def sc_profile(
         min=1,
         help="Also give diversity at this many TCR cells (rarefied, with intervals).",
     ),
+    h5ad: bool = typer.Option(
+        False, "--h5ad", help="Also write the analysed cells as <sample>.h5ad (serial runs)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the profiles as a JSON list."),
 ) -> None:
     """Profile every sample of SHEET that has gene-expression data.
@@ -94,6 +97,9 @@ def sc_profile(
     if backend not in ("auto", "cpu", "gpu"):
         msg = f"--backend must be auto, cpu or gpu, not {backend!r}"
         raise InvalidInputError(msg, field="backend")
+    if h5ad and (scheduler is not None or workers is not None):
+        msg = "--h5ad writes the cells of serial runs; with Dask the cells stay on the workers"
+        raise InvalidInputError(msg, field="h5ad")
     rows = [s for s in read_sample_sheet(sheet) if s.gex is not None]
     if sample:
         unknown = sorted(set(sample) - {s.sample for s in rows})
@@ -127,6 +133,8 @@ def sc_profile(
                 profile, gex = profile_sample(row, params=params)
                 save_profile(profile, folder / f"{row.sample}.profile.json")
                 profile_report(profile, folder / f"{row.sample}.html", adata=gex)
+                if h5ad:
+                    gex.write_h5ad(folder / f"{row.sample}.h5ad", compression="gzip")
                 profiles.append(profile)
                 bar.advance(task)
         else:

@@ -189,7 +189,8 @@ def call_states(
         A copy when ``copy=True``. Writes ``obs["v2v_lineage"]`` (categories
         :data:`LINEAGES`), ``obs["v2v_state"]`` (the rule's states and ``non_T``) and
         ``uns["v2v_states"]``: ``rule_version``, ``rule`` (the whole rule, gene lists
-        included), ``genes_missing`` (read as not detected) and ``counts`` (a lineage by
+        included, as JSON text: ``call_states(adata, rule=json.loads(...))`` repeats the
+        call), ``genes_missing`` (read as not detected) and ``counts`` (a lineage by
         state table of cell numbers).
 
     Raises
@@ -252,7 +253,8 @@ def call_states(
     adata.obs["v2v_state"] = pd.Categorical(state, categories=cats)
     adata.uns["v2v_states"] = {
         "rule_version": rule.rule_version,
-        "rule": rule.model_dump(mode="json"),
+        # JSON text: nested lists of mappings do not fit the h5ad format
+        "rule": rule.model_dump_json(),
         "genes_missing": missing,
         "params": {"layer": layer or ("counts" if "counts" in adata.layers else "X")},
         "counts": pd.crosstab(adata.obs["v2v_lineage"], adata.obs["v2v_state"]),
