@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
     from mudata import MuData
 
-    from ._tracking import TrackingResult
+    from ._tracking_result import TrackingResult
 
 __all__ = ["clone_size_distribution", "clonotype_tracking"]
 

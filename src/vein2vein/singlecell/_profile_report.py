@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from anndata import AnnData
     from matplotlib.figure import Figure
 
-    from ._tracking import TrackingResult
+    from ._tracking_result import TrackingResult
 
 __all__ = ["profile_report", "report_figures"]
 

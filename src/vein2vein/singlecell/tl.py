@@ -7,7 +7,8 @@ from ._clonotypes import CLONOTYPE_DEFINITIONS, EXPANSION_CLASSES, define_clonot
 from ._diversity import DIVERSITY_METRICS, diversity
 from ._signatures import score_signatures, shipped_signatures
 from ._states import StateRule, call_states, shipped_state_rule, state_fractions
-from ._tracking import TrackingResult, timepoint_months, track_clones
+from ._tracking import timepoint_months, track_clones
+from ._tracking_result import TrackingResult
 
 __all__: list[str] = [
     "CLONOTYPE_DEFINITIONS",
