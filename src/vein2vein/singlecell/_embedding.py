@@ -91,8 +91,8 @@ def embed(
        well-connected communities. Sci Rep 9:5233. doi:10.1038/s41598-019-41695-z
     .. [4] McInnes L, Healy J, Melville J (2018) UMAP: uniform manifold approximation and
        projection for dimension reduction. arXiv:1802.03426
-    .. [5] Dicks S, Schaar AC, Theis FJ, Lotfollahi M, et al. rapids-singlecell: GPU
-       accelerated single-cell analysis. https://github.com/scverse/rapids-singlecell
+    .. [5] Dicks S et al. rapids-singlecell: GPU-accelerated single-cell analysis in the
+       scverse ecosystem (software). https://github.com/scverse/rapids-singlecell
     """
     adata = adata.copy() if copy else adata
     if adata.n_obs < 3:
