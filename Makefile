@@ -3,11 +3,16 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
-SRC    := src tests benchmarks
+SRC    := src tests benchmarks scripts
 
-.PHONY: install demo test lint format bench lock clean
+.PHONY: check-system install demo test lint format bench lock clean
+
+# Required system packages (README, "System packages"); says which are missing.
+check-system:
+	@$(PYTHON) scripts/check_system.py
 
 $(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) scripts/check_system.py
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
@@ -15,10 +20,10 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: check-system $(STAMP)
 	$(BIN)/vein2vein demo --out demo-output
 
-test: $(STAMP)
+test: check-system $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

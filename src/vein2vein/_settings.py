@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -37,6 +38,10 @@ class Settings(BaseSettings):
         Username that CLI commands act as when ``--user`` is not given.
     data_dir
         Folder holding the shared real datasets (CARPALL, SPC textbook data).
+    lock_timeout_s
+        How long a writer waits for another writer's lock before it gives up with
+        :class:`~vein2vein.errors.DatabaseBusyError` (SQLite ``busy_timeout``,
+        PostgreSQL ``lock_timeout``).
     """
 
     model_config = SettingsConfigDict(env_prefix="VEIN2VEIN_", extra="ignore")
@@ -44,6 +49,7 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     user: str | None = None
     data_dir: Path = Path("../shared/data")
+    lock_timeout_s: float = Field(default=30.0, gt=0, le=3600)
 
     @classmethod
     def settings_customise_sources(

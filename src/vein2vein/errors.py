@@ -16,7 +16,8 @@ into exit code 2, the API into HTTP 422.
     ├── PermissionDeniedError    the acting user's role does not allow the action
     ├── SignatureError           re-authentication failed or a signature cannot be made
     ├── TransitionRefusedError   a guard said no (release without a passing review...)
-    └── AuditIntegrityError      the audit trail does not verify
+    ├── AuditIntegrityError      the audit trail does not verify
+    └── DatabaseBusyError        another writer held the database's lock too long
 
 Readers attach the offending line or row with :meth:`BaseException.add_note`.
 """
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 __all__ = [
     "AuditIntegrityError",
+    "DatabaseBusyError",
     "IdentityError",
     "InvalidInputError",
     "PermissionDeniedError",
@@ -109,3 +111,10 @@ class TransitionRefusedError(Vein2veinError):
 
 class AuditIntegrityError(Vein2veinError):
     """The audit trail failed verification."""
+
+
+class DatabaseBusyError(Vein2veinError):
+    """Another writer held the database's write lock longer than the lock time-out.
+
+    Nothing was written; the operation can be tried again.
+    """

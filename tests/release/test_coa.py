@@ -336,10 +336,15 @@ def test_pdf_metadata(at_risk_pdf: Path) -> None:
 def test_layout_raises_no_weasyprint_warnings(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Every CSS property and the inline SVG are understood (WeasyPrint logs what it drops)."""
+    """Every CSS property and the inline SVG are understood (WeasyPrint logs what it drops).
+
+    Without Debian's optional libharfbuzz-subset0 WeasyPrint embeds fonts with fontTools
+    and says so; that is about font embedding, not layout, so it does not count here.
+    """
     with caplog.at_level(logging.WARNING, logger="weasyprint"):
         write_coa_pdf(make_coa(rows=()), tmp_path / "empty.pdf")
-    assert [r.getMessage() for r in caplog.records] == []
+    messages = [r.getMessage() for r in caplog.records]
+    assert [m for m in messages if "instead of HarfBuzz-Subset" not in m] == []
 
 
 def test_write_html(tmp_path: Path) -> None:

@@ -14,11 +14,12 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .._settings import get_settings
 from ..errors import (
+    DatabaseBusyError,
     InvalidInputError,
     RecordConflictError,
     RecordNotFoundError,
@@ -40,7 +41,7 @@ def _alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def _configure_sqlite(engine: Engine, url: URL) -> None:
+def _configure_sqlite(engine: Engine, url: URL, *, writer: bool, busy_timeout_s: float) -> None:
     in_memory = url.database in (None, "", ":memory:")
 
     @event.listens_for(engine, "connect")
@@ -52,14 +53,49 @@ def _configure_sqlite(engine: Engine, url: URL) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(busy_timeout_s * 1000)}")
+        if not writer:
+            cur.execute("PRAGMA query_only=ON")
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        # IMMEDIATE takes the write lock up front, so two writers never read the
-        # same audit-chain head.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers: IMMEDIATE takes the write lock before the first read, so every check a
+        # unit of work makes sees the state it then changes. Readers: a deferred BEGIN
+        # reads a WAL snapshot beside a writer and never waits for one.
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writer else "BEGIN")
+
+
+def _is_lock_timeout(exc: OperationalError) -> bool:
+    # SQLite: "database is locked" after busy_timeout; PostgreSQL: lock_not_available.
+    return getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(
+        exc.orig
+    )
+
+
+def _configure_postgresql(engine: Engine, *, lock_timeout_s: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # A writer waiting for the chain lock gives up after this and says so.
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {int(lock_timeout_s * 1000)}")
+        dbapi_conn.autocommit = autocommit
+
+
+@contextmanager
+def _busy_as_error(db: Database) -> Iterator[None]:
+    try:
+        yield
+    except OperationalError as exc:
+        if not _is_lock_timeout(exc):
+            raise
+        msg = (
+            f"the database is busy: another writer held its lock for more than "
+            f"{db.lock_timeout_s:g} s; nothing was written, try again"
+        )
+        raise DatabaseBusyError(msg) from None
 
 
 class UnitOfWork:
@@ -148,19 +184,39 @@ class Database:
     """
 
     def __init__(self, url: str | URL | None = None, *, echo: bool = False) -> None:
-        self.url = make_url(url if url is not None else get_settings().database_url)
+        settings = get_settings()
+        self.url = make_url(url if url is not None else settings.database_url)
         if self.url.drivername == "postgresql":
             self.url = self.url.set(drivername="postgresql+psycopg")
+        self.lock_timeout_s = settings.lock_timeout_s
+        self.engine = self._engine(writer=True, echo=echo)
+        # Readers see one consistent snapshot (the chain and the records it covers, as
+        # `audit verify` needs) and never wait for a writer: on SQLite an engine of their
+        # own, deferred and query-only over WAL; on PostgreSQL read-only REPEATABLE READ.
+        # An in-memory SQLite database exists once per connection: one engine for both.
+        self._read_engine: Engine = self.engine
+        if self.backend == "sqlite" and self.url.database not in (None, "", ":memory:"):
+            self._read_engine = self._engine(writer=False, echo=echo)
+        elif self.backend == "postgresql":
+            self._read_engine = self.engine.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        audit.install(self._sessions)
+
+    def _engine(self, *, writer: bool, echo: bool) -> Engine:
         kwargs: dict[str, Any] = {"echo": echo}
         if self.url.get_backend_name() == "sqlite":
-            kwargs["connect_args"] = {"timeout": 30}
-            if self.url.database not in (None, "", ":memory:"):
+            kwargs["connect_args"] = {"timeout": self.lock_timeout_s}
+            if writer and self.url.database not in (None, "", ":memory:"):
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-        self.engine = create_engine(self.url, **kwargs)
+        engine = create_engine(self.url, **kwargs)
         if self.url.get_backend_name() == "sqlite":
-            _configure_sqlite(self.engine, self.url)
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
-        audit.install(self._sessions)
+            _configure_sqlite(engine, self.url, writer=writer, busy_timeout_s=self.lock_timeout_s)
+        elif self.url.get_backend_name() == "postgresql":
+            _configure_postgresql(engine, lock_timeout_s=self.lock_timeout_s)
+        return engine
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
@@ -189,7 +245,7 @@ class Database:
 
     def current_revision(self) -> str | None:
         """The migration the database is at, or ``None`` for an empty database."""
-        with self.engine.connect() as conn:
+        with self._read_engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
     def check_schema(self) -> None:
@@ -206,6 +262,7 @@ class Database:
     def dispose(self) -> None:
         """Close every pooled connection."""
         self.engine.dispose()
+        self._read_engine.dispose()
 
     # ------------------------------------------------------------------ sessions
 
@@ -213,12 +270,22 @@ class Database:
     def unit_of_work(self, actor: Actor, *, reason: str | None = None) -> Iterator[UnitOfWork]:
         """A transaction that commits on success and rolls back on any error.
 
-        Every audited write in it is recorded as ``actor``, with ``reason``.
+        Every audited write in it is recorded as ``actor``, with ``reason``. The write lock
+        is taken when it opens, before anything is read, so every check a state transition
+        makes holds until it commits (SQLite: ``BEGIN IMMEDIATE``; PostgreSQL: the audit
+        chain's advisory lock). Do slow work that needs no record, such as password
+        verification (:func:`~vein2vein.records.reauthenticate`), before opening it.
+
+        Raises
+        ------
+        DatabaseBusyError
+            Another writer held the lock longer than ``lock_timeout_s``.
         """
-        with self._sessions() as session:
+        with self._sessions() as session, _busy_as_error(self):
             audit.bind_actor(session, actor)
             audit.set_reason(session, reason)
             try:
+                audit.serialize_writers(session)
                 yield UnitOfWork(session, actor)
                 session.commit()
             except BaseException:
@@ -229,9 +296,10 @@ class Database:
     def read(self) -> Iterator[Session]:
         """A session for reading; closed (never committed) at the end.
 
+        On SQLite it reads a snapshot beside any writer without waiting and cannot write.
         Objects loaded in it stay readable afterwards, detached.
         """
-        with self._sessions() as session:
+        with self._read_sessions() as session, _busy_as_error(self):
             yield session
 
     def actor(self, username: str) -> Actor:
