@@ -230,6 +230,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(invivo_app, name="invivo")
 
 
-from . import _invivo_report  # noqa: E402
+from . import _invivo_records, _invivo_report  # noqa: E402
 
+_invivo_records.register(invivo_app)
 _invivo_report.register(invivo_app)

@@ -244,6 +244,16 @@ def record_dosing(
     if dose_level is not None and (isinstance(dose_level, bool) or int(dose_level) < 1):
         msg = f"dose_level must be a whole number >= 1, not {dose_level!r}"
         raise InvalidInputError(msg, field="dose_level")
+    # Every value is checked before any record is looked up, so the error names it.
+    numbers = {
+        "dose": _number(dose, "dose", positive=True),
+        "weight_kg": _number(weight_kg, "weight_kg", positive=True),
+        "baseline_alc": _number(baseline_alc, "baseline_alc"),
+        "baseline_cd3": _number(baseline_cd3, "baseline_cd3"),
+        "baseline_cd8": _number(baseline_cd8, "baseline_cd8"),
+        "tumour_burden": _number(tumour_burden, "tumour_burden"),
+        "anti_vector_titre": _number(anti_vector_titre, "anti_vector_titre"),
+    }
     row = uow.get(InvivoLot, lot)
     if row.status != "released":
         msg = f"in vivo lot {row.lot_code} is {row.status}; only a released lot may dose"
@@ -254,17 +264,11 @@ def record_dosing(
             patient_id=pt.id,
             lot_id=row.id,
             dosed_at=dosed_at,
-            dose=_number(dose, "dose", positive=True),
             dose_unit=dose_unit,
             dose_level=None if dose_level is None else int(dose_level),
             indication=indication.strip(),
             lymphodepletion=bool(lymphodepletion),
-            weight_kg=_number(weight_kg, "weight_kg", positive=True),
-            baseline_alc=_number(baseline_alc, "baseline_alc"),
-            baseline_cd3=_number(baseline_cd3, "baseline_cd3"),
-            baseline_cd8=_number(baseline_cd8, "baseline_cd8"),
-            tumour_burden=_number(tumour_burden, "tumour_burden"),
-            anti_vector_titre=_number(anti_vector_titre, "anti_vector_titre"),
+            **numbers,
         )
     )
 

@@ -68,9 +68,7 @@ def _configure_sqlite(engine: Engine, url: URL, *, writer: bool, busy_timeout_s:
 
 def _is_lock_timeout(exc: OperationalError) -> bool:
     # SQLite: "database is locked" after busy_timeout; PostgreSQL: lock_not_available.
-    return getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(
-        exc.orig
-    )
+    return getattr(exc.orig, "sqlstate", None) == "55P03" or "database is locked" in str(exc.orig)
 
 
 def _configure_postgresql(engine: Engine, *, lock_timeout_s: float) -> None:
