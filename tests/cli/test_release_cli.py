@@ -441,3 +441,20 @@ def test_spec_evaluate_exits_0_on_pass_and_1_on_fail(cli: Cli, tmp_path: Path) -
 
     r = cli("spec", "evaluate", "anti-cd19-cart-release", str(results()), "--json")
     assert r.code == 1 and r.json()["outcome"] == "invalid"  # per-kg limits need the context
+
+
+def test_review_prints_each_unit_once(world: World, cli: Cli, tmp_path: Path) -> None:
+    batch = world.batches[0]
+    results_in(cli, world, batch, tmp_path)
+    ok(cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68"))
+
+    r = ok(
+        cli(
+            *("-u", "qc-analyst", "release", "review", batch, "--password-stdin"),
+            stdin=f"{PASSWORD}\n",
+        )
+    )
+
+    assert "92 %" in r.text
+    assert "1.8 copies/cell" in r.text
+    assert "% %" not in r.text and "copies/cell copies/cell" not in r.text

@@ -169,7 +169,7 @@ def release_dose(
 def _items_table(title: str, items: list[dict[str, Any]]) -> Table:
     table = Table("test", "criterion", "result", "outcome", "reason", title=title)
     for i in items:
-        result = "" if i.get("result_text") is None else f"{i['result_text']} {i.get('unit') or ''}"
+        result = i.get("result_text") or ""  # as reported: it carries its unit
         name = i.get("name") or i["analyte"]
         table.add_row(
             escape(name + (" †" if i.get("conditional") else "")),
