@@ -24,11 +24,6 @@ from vein2vein.records import AuditEntry, Database, Patient, audit
 from vein2vein.testing import Network, make_batch, make_network
 
 
-@pytest.fixture
-def short_lock(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("VEIN2VEIN_LOCK_TIMEOUT_S", "0.5")
-
-
 @contextmanager
 def writer_holding_the_lock(db: Database) -> Iterator[None]:
     """Another process's writer, mid-transaction, seen from outside the application."""
@@ -42,16 +37,17 @@ def writer_holding_the_lock(db: Database) -> Iterator[None]:
     engine = create_engine(db.url)
     try:
         with engine.begin() as conn:
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": audit._PG_CHAIN_LOCK})
+            conn.execute(audit._LOCK, {"k": audit._PG_CHAIN_LOCK})
             yield
     finally:
         engine.dispose()
 
 
 @pytest.fixture
-def net(short_lock: None, any_db: Database) -> Iterator[Network]:
+def net(any_db: Database, monkeypatch: pytest.MonkeyPatch) -> Iterator[Network]:
     made = make_network(any_db)
-    # The fixture's engine was made before the setting; reopen with the short lock.
+    # Reopened with a short lock time-out once the network is made.
+    monkeypatch.setenv("VEIN2VEIN_LOCK_TIMEOUT_S", "0.5")
     db = Database(any_db.url)
     yield Network(db=db, sites=made.sites, actors=made.actors)
     db.dispose()

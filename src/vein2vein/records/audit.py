@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 GENESIS_HASH = "0" * 64
-# Arbitrary constant naming the chain-head lock on PostgreSQL.
+# Arbitrary constant (an int4) naming the chain-head lock on PostgreSQL.
 _PG_CHAIN_LOCK = 0x7632_7632
 
 _INFO_ACTOR = "vein2vein.actor"
@@ -175,7 +175,8 @@ def _before_flush(session: Session, _ctx: UOWTransaction, _instances: object) ->
 
 
 _HEAD = select(AuditEntry.seq, AuditEntry.hash).order_by(AuditEntry.seq.desc()).limit(1)
-_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+# Keyed by schema too: each schema holds a system of record (and a chain) of its own.
+_LOCK = text("SELECT pg_advisory_xact_lock(:k, hashtext(current_schema()))")
 
 
 def _chain_head(session: Session) -> tuple[int, str]:
