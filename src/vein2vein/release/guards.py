@@ -107,7 +107,7 @@ def problem_blocks(problem: LotProblem) -> str | None:
     it confirms the result (a confirmed OOS result fails the lot; retesting cannot
     overrule it, FDA OOS guidance 2006, VI.B).
     """
-    where = "" if problem.via == "batch" else f", through its {problem.via}"
+    where = "" if problem.via == "batch" else f", through its {problem.via},"
     if problem.assessment == "impact":
         return (
             f"QA assessed {problem.label}{where} as affecting this lot: "
