@@ -267,8 +267,9 @@ _PRODUCT_TIMEPOINT = re.compile(r"^M0+(?:\.0+)?$")
 
 def _check_identity(uow: UnitOfWork, profile: ProductProfile, batch: str) -> None:
     """The profile must be of this batch's patient and of the product (timepoint ``M0``)."""
-    from ..records import Batch
+    from ..records import Batch, require
 
+    require(uow.actor, "result.enter")
     lot = uow.get(Batch, batch)
     expected = lot.patient.patient_code
     where = f"profile {profile.sample}"
