@@ -133,6 +133,7 @@ OOS = {"kind": "investigation", "code": "OOS-000001", "severity": "OOS", "catego
         ({"via": "room"}, "(critical, chain_of_identity), through its room, is open"),
         ({"status": "closed"}, None),
         ({"assessment": "no_impact"}, None),
+        ({"assessment": "no_impact", "assessment_current": False}, "assess it again"),
         ({"assessment": "impact", "assessment_reason": "bag mix-up"}, "as affecting this lot"),
         ({"status": "closed", "assessment": "impact"}, "as affecting this lot"),
         ({**OOS}, "OOS investigation OOS-000001 (vcn) is open"),

@@ -433,6 +433,24 @@ def test_a_qc_analyst_cannot_review_results_they_entered(network: Network) -> No
     assert status(network, code) is BatchStatus.quarantine
 
 
+def test_an_excursion_that_grows_after_the_assessment_is_assessed_again(
+    network: Network,
+) -> None:
+    code = make_batch(network).batch_code
+    dev = process_signal(network, code, "DO below the lower limit")
+    reviewed_lot(network, code)
+    assess(network, dev, code, "no_impact", "DO dip of 2 h within the validated range")
+    # Monitoring widens the still-open excursion's window (as process.monitor does).
+    with network.db.unit_of_work(network.actor("qc_analyst")) as uow:
+        row = uow.session.scalars(select(Deviation).where(Deviation.code == dev)).one()
+        uow.change(row, window_end=AT, reason="excursion continues")
+    assert f"deviation {dev} (major, process_signal) changed after QA assessed it" in refused(
+        network, code, "released"
+    )
+    assess(network, dev, code, "no_impact", "DO dip of 9 h: potency and viability in spec")
+    decide_as(network, code, "released")
+
+
 def test_deviation_rows_stay_as_opened(network: Network) -> None:
     """Assessing and linking write rows of their own; the deviation itself is untouched."""
     code = make_batch(network).batch_code

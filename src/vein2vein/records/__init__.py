@@ -63,6 +63,7 @@ from .problems import (
     get_problem,
     latest_assessment,
     link_problem,
+    problem_fingerprint,
 )
 from .signatures import Reauthentication, SignatureStatus, reauthenticate, sign, signatures_of
 from .users import add_user, check_password, require
@@ -132,6 +133,7 @@ __all__ = [
     "latest_assessment",
     "link_problem",
     "open_deviation",
+    "problem_fingerprint",
     "reauthenticate",
     "record_image",
     "require",

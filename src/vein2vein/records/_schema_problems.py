@@ -79,5 +79,8 @@ class ImpactAssessment(Audited, Base):
     batch_id: Mapped[int] = mapped_column(ForeignKey("batches.id"), index=True)
     conclusion: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(Text)
+    # What the problem said when it was assessed (SHA-256 of its content, lifecycle
+    # fields aside): an excursion that grows afterwards needs a new assessment.
+    problem_sha256: Mapped[str] = mapped_column(String(64))
     assessed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     assessed_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, RecordNotFoundError
 from . import audit
+from ._canonical import canonical_json, record_image, sha256_hex
 from ._database import UnitOfWork, get_record
 from ._schema import Batch, Deviation, Investigation
 from ._schema_problems import IMPACT_CONCLUSIONS, LINK_ROUTES, ImpactAssessment, ProblemLink
@@ -47,12 +48,15 @@ __all__ = [
     "get_problem",
     "latest_assessment",
     "link_problem",
+    "problem_fingerprint",
 ]
 
 #: A deviation or an OOS investigation.
 Problem = Deviation | Investigation
 
 _WORDS: Final = {"no_impact": "no impact on this lot", "impact": "affects this lot"}
+# Where a problem stands in its life cycle, not what it says.
+_LIFECYCLE: Final = frozenset({"status", "outcome", "conclusion", "closed_at"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,6 +160,19 @@ def latest_assessment(session: Session, problem: Problem, batch: Batch) -> Impac
         .order_by(ImpactAssessment.id.desc())
         .limit(1)
     ).first()
+
+
+def problem_fingerprint(problem: Problem) -> str:
+    """SHA-256 of what a problem says (its life-cycle fields aside).
+
+    An impact assessment stores it: when the problem changes afterwards (a monitoring
+    excursion that goes on and widens its window), the assessment no longer matches and
+    QA assesses again. Acknowledging, closing or concluding it does not count as a change.
+    """
+    image = {
+        k: v for k, v in record_image(problem).items() if k not in _LIFECYCLE and v is not None
+    }
+    return sha256_hex(canonical_json(image))
 
 
 def link_problem(
@@ -291,6 +308,7 @@ def assess_impact(
             batch_id=lot.id,
             conclusion=conclusion,
             reason=reason.strip(),
+            problem_sha256=problem_fingerprint(row),
             assessed_by_id=uow.actor.user_id,
         )
     )

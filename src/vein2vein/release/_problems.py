@@ -24,6 +24,7 @@ from ..records import (
     audit,
     batch_problems,
     latest_assessment,
+    problem_fingerprint,
     signatures_of,
 )
 from .guards import LotProblem, problem_blocks
@@ -83,6 +84,7 @@ class ProblemReport:
                 "reason": f.assessment_reason,
                 "signature": self.assessed_by.manifestation if self.assessed_by else None,
                 "valid": bool(self.assessed_by and self.assessed_by.valid),
+                "current": f.assessment_current,
                 "assessed_at": self.assessed_at,
             },
             "blocks_release": self.blocks,
@@ -93,6 +95,7 @@ def _fact(route: ProblemRoute, batch: Batch, assessment: ImpactAssessment | None
     p = route.problem
     conclusion = assessment.conclusion if assessment else None
     reason = assessment.reason if assessment else None
+    current = assessment is None or assessment.problem_sha256 == problem_fingerprint(p)
     if isinstance(p, Deviation):
         return LotProblem(
             kind="deviation",
@@ -104,6 +107,7 @@ def _fact(route: ProblemRoute, batch: Batch, assessment: ImpactAssessment | None
             via=route.via,
             assessment=conclusion,
             assessment_reason=reason,
+            assessment_current=current,
         )
     return LotProblem(
         kind="investigation",
@@ -117,6 +121,7 @@ def _fact(route: ProblemRoute, batch: Batch, assessment: ImpactAssessment | None
         outcome=p.outcome,
         assessment=conclusion,
         assessment_reason=reason,
+        assessment_current=current,
     )
 
 

@@ -75,6 +75,9 @@ class LotProblem:
         ``None``.
     assessment_reason
         The reason QA gave.
+    assessment_current
+        False when the problem changed after QA assessed it (the assessment then no
+        longer lets it pass).
     """
 
     kind: str
@@ -88,6 +91,7 @@ class LotProblem:
     outcome: str | None = None
     assessment: str | None = None
     assessment_reason: str | None = None
+    assessment_current: bool = True
 
     @property
     def label(self) -> str:
@@ -101,11 +105,11 @@ def problem_blocks(problem: LotProblem) -> str | None:
     """Why ``problem`` keeps its lot from release, or ``None`` when it does not.
 
     A problem passes when it is closed, or while open when QA assessed it as having no
-    impact on this lot. It blocks when QA assessed an impact on this lot (closed or
-    not: closing a deviation does not undo its effect on a lot), and an OOS
-    investigation of the lot's own result blocks until it is closed, and for good when
-    it confirms the result (a confirmed OOS result fails the lot; retesting cannot
-    overrule it, FDA OOS guidance 2006, VI.B).
+    impact on this lot and it has not changed since. It blocks when QA assessed an
+    impact on this lot (closed or not: closing a deviation does not undo its effect on
+    a lot), and an OOS investigation of the lot's own result blocks until it is
+    closed, and for good when it confirms the result (a confirmed OOS result fails the
+    lot; retesting cannot overrule it, FDA OOS guidance 2006, VI.B).
     """
     where = "" if problem.via == "batch" else f", through its {problem.via},"
     if problem.assessment == "impact":
@@ -122,8 +126,13 @@ def problem_blocks(problem: LotProblem) -> str | None:
             f"{problem.label} is open: {problem.description}; close the investigation "
             "(confirmed or invalidated) before the lot is released"
         )
-    if problem.assessment == "no_impact":
+    if problem.assessment == "no_impact" and problem.assessment_current:
         return None
+    if problem.assessment == "no_impact":
+        return (
+            f"{problem.label}{where} changed after QA assessed it as having no impact on "
+            "this lot; assess it again"
+        )
     return (
         f"{problem.label}{where} is {problem.status}: {problem.description}; close it or "
         "record a QA impact assessment for this lot"

@@ -66,6 +66,7 @@ def upgrade() -> None:
         *_problem_columns("impact_assessments"),
         sa.Column("conclusion", sa.String(length=16), nullable=False),
         sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("problem_sha256", sa.String(length=64), nullable=False),
         sa.Column("assessed_by_id", sa.Integer(), nullable=False),
         sa.Column("assessed_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint(
