@@ -147,7 +147,7 @@ def correct_intake(
             uow,
             donation,
             list(results.values()),
-            spec,
+            spec=spec,
             accept_with_deviation=accept_with_deviation,
             label=f"intake {why}",
         )

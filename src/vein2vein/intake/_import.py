@@ -196,7 +196,7 @@ def decide_intake(uow: UnitOfWork, item: Characterization, spec: Specification) 
         )
         raise RecordConflictError(msg)
     return record_intake_decision(
-        uow, donation, item.results, spec, accept_with_deviation=item.accept_with_deviation
+        uow, donation, item.results, spec=spec, accept_with_deviation=item.accept_with_deviation
     )
 
 
@@ -204,8 +204,8 @@ def record_intake_decision(
     uow: UnitOfWork,
     donation: Donation,
     results: Sequence[Result],
-    spec: Specification,
     *,
+    spec: Specification,
     accept_with_deviation: str | None,
     label: str = "intake",
 ) -> IntakeOutcome:
