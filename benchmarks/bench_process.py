@@ -6,7 +6,7 @@ schema, dropped afterwards, when ``VEIN2VEIN_BENCH_POSTGRES_URL`` or
 same process:
 
 1. ``ingest``: B batches (made through the API, ``make_network`` once and then
-   patient / donation / ``start_batch`` for every batch in one unit of work; untimed)
+   patient / donation, the intake decision, ``start_batch`` for every batch; untimed)
    x the simulator's 6 parameters x R readings (``synthetic_trajectories``) are written
    to a CSV and to a Parquet file and stored with
    :func:`vein2vein.process.ingest_readings` (read, validation, unit checks, the
@@ -99,7 +99,7 @@ from vein2vein.records import (
     Site,
 )
 from vein2vein.simulate._sensors import PARAMETERS, synthetic_trajectories
-from vein2vein.testing import make_network
+from vein2vein.testing import accept_donations, make_network
 
 # The modules themselves (``vein2vein.process.monitor`` is also the name of a function).
 ingest_mod = importlib.import_module("vein2vein.process.ingest")
@@ -331,6 +331,7 @@ def api_batches(net: Any, n: int, *, tag: str) -> list[str]:
     db: Database = net.db
     sites = list(net.sites.items())
     codes = []
+    dins: list[tuple[str, str]] = []
     with db.unit_of_work(net.actor("operator")) as uow:
         for i in range(n):
             site, fin = sites[i % len(sites)]
@@ -345,6 +346,10 @@ def api_batches(net: Any, n: int, *, tag: str) -> list[str]:
                 collected_at=T0 - timedelta(days=20, hours=i % 24),
                 volume_ml=250.0,
             )
+            dins.append((din.din13, site))
+    accept_donations(net, *(din for din, _ in dins))  # a batch starts from an accepted one
+    with db.unit_of_work(net.actor("operator")) as uow:
+        for din, site in dins:
             batch = identity.start_batch(
                 uow,
                 din=din,
@@ -528,8 +533,8 @@ def run_ingest(backend: ProcessBackend, n_batches: int, readings: int) -> dict[s
             "rows_per_file": n,
             "setup_seconds": round(setup_s, 2),
             "setup": (
-                "make_network, then register_patient / register_donation / start_batch "
-                "for every batch in one unit of work (audited), parameters through "
+                "make_network, then register_patient / register_donation, the intake "
+                "decision and start_batch for every batch (audited), parameters through "
                 "register_parameter; files written from synthetic_trajectories (untimed)"
             ),
             **out,

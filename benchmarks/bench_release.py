@@ -531,6 +531,7 @@ class Lab:
         self.spec = spec
         self.folder = folder
         self.qc, self.qa = self.net.actor("qc_analyst"), self.net.actor("qa_reviewer")
+        self.operator = self.net.actor("operator")
         self.exports: dict[str, Path] = {}
 
     def new_batches(self, n: int) -> list[str]:
@@ -550,7 +551,8 @@ class Lab:
         """The instrument-import path: read the export, all rows in one unit of work."""
         path = self.exports[code]
         rows = read_release_csv(path)
-        with self.db.unit_of_work(self.qc) as uow:
+        # The hub imports its export; QC reviews it (a second person, guard_review).
+        with self.db.unit_of_work(self.operator) as uow:
             outcome = enter_results(uow, rows, spec=self.spec, source=str(path))
         if outcome.investigations or len(outcome.results) != len(RESULTS):
             msg = f"{code}: unexpected entry outcome {outcome}"

@@ -21,11 +21,14 @@ from vein2vein.records import (
     CustodyEvent,
     Database,
     Deviation,
+    Disposition,
     Donation,
+    Infusion,
+    Investigation,
     audit,
     signatures_of,
 )
-from vein2vein.release import current_results
+from vein2vein.release import current_results, lot_problems, problem_blocks
 from vein2vein.simulate import SYNTHETIC_LABEL, DemoSummary, run_demo
 
 N_DONATIONS = 36  # three sites, twelve donations each
@@ -76,8 +79,11 @@ def test_demo_summary_counts(demo: DemoRun) -> None:
     # Two hand-offs per batch, plus the refused scan that was then repeated.
     assert s.custody_events == 2 * N_BATCHES + 1
     # QC reviews every donation; every lot has a signed review and a signed disposition,
-    # and the lot released at risk is reviewed again and recalled after its sterility grew.
-    assert s.signatures == N_DONATIONS + 2 * N_BATCHES + 2 + 1  # + the in vivo lot release
+    # and the lot released at risk is reviewed again and recalled after its sterility grew;
+    # QA signs each deviation it closes, each impact assessment and each OOS closure.
+    q = s.quality
+    qa_signed = q["closed"] + q["assessed_no_impact"] + q["investigations_confirmed"]
+    assert s.signatures == N_DONATIONS + 2 * N_BATCHES + 2 + 1 + qa_signed  # + in vivo lot
     assert s.dispositions == {"released": N_BATCHES - 2, "released_at_risk": 1, "rejected": 2}
     assert s.certificates == N_BATCHES
 
@@ -103,6 +109,62 @@ def test_demo_opens_its_deviations(demo: DemoRun) -> None:
     assert "justification" in others[0]["description"]
     assert "11.4 °C is outside the refrigerated range" in others[2]["description"]
     assert "released at risk" in others[3]["description"]
+
+
+def test_demo_releases_no_lot_past_an_open_problem(demo: DemoRun, db: Database) -> None:
+    """QA closes or assesses (e-signed, with a reason) what is open before it releases."""
+    quality = demo.summary.quality
+    assert quality["label"] == SYNTHETIC_LABEL
+    assert quality["closed"] >= 4  # the wrong bag, the starting material, process signals
+    assert quality["assessed_no_impact"] == 1  # the transit temperature excursion
+    assert quality["investigations_confirmed"] == 1  # the OOS VCN
+    with db.read() as session:
+        released = {BatchStatus.released, BatchStatus.released_at_risk, BatchStatus.infused}
+        for batch in session.scalars(select(Batch)):
+            problems = lot_problems(session, batch)
+            if batch.status in released:
+                assert [problem_blocks(p) for p in problems if problem_blocks(p)] == []
+            releases = session.scalars(
+                select(Disposition.decided_at).where(
+                    Disposition.batch_id == batch.id,
+                    Disposition.disposition.in_(("released", "released_at_risk")),
+                )
+            ).all()
+            for p in problems:
+                if p.kind != "deviation" or p.status != "closed" or not releases:
+                    continue
+                # Every deviation of a released lot was closed before its release.
+                row = session.scalars(select(Deviation).where(Deviation.code == p.code)).one()
+                closing = [
+                    e.recorded_at
+                    for e in audit.history(session, "deviations", row.id)
+                    if e.changes.get("status", [None, None])[1] == "closed"
+                ]
+                assert closing and closing[0] <= min(releases), p.code
+        # The wrong-bag lot is released only after its critical deviation was closed.
+        [wrong_bag] = session.scalars(
+            select(Deviation).where(Deviation.category == "chain_of_identity")
+        ).all()
+        assert wrong_bag.status == "closed"
+        # The lot whose VCN was out of specification is rejected on a confirmed OOS.
+        vcn = session.scalars(select(Investigation).where(Investigation.analyte == "vcn")).one()
+        assert (vcn.status, vcn.outcome) == ("closed", "confirmed")
+        lot = session.get(Batch, vcn.batch_id)
+        assert lot is not None and lot.status is BatchStatus.rejected
+        # What stays open belongs to lots that were not infused, or was assessed for them.
+        for item in quality["still_open"]:
+            assert item["batch_status"] == "rejected" or item["assessment"] == "no_impact"
+        # Every infusion came after its lot's release.
+        for infusion in session.scalars(select(Infusion)):
+            first = min(
+                session.scalars(
+                    select(Disposition.decided_at).where(
+                        Disposition.batch_id == infusion.batch_id,
+                        Disposition.disposition.in_(("released", "released_at_risk")),
+                    )
+                )
+            )
+            assert infusion.infused_at >= first
 
 
 def test_demo_process_monitoring_catches_every_injected_fault(demo: DemoRun) -> None:

@@ -21,6 +21,7 @@ import pytest
 from vein2vein.cli import main
 from vein2vein.errors import ReasonRequiredError
 from vein2vein.records import Database, Donation
+from vein2vein.testing import PASSING_INTAKE
 
 ADMIN_PW = "admin-password-1"
 OP_PW = "operator-password-1"
@@ -87,9 +88,19 @@ def ok(result: Result) -> Result:
     return result
 
 
+def write_intake(path: Path, *dins: str) -> Path:
+    """A characterization file that meets the intake specification for ``dins``."""
+    header = ["din"] + [f"{a} [{u}]" if u else a for a, (_, u) in PASSING_INTAKE.items()]
+    rows = [[din] + [v for v, _ in PASSING_INTAKE.values()] for din in dins]
+    path.write_text("\n".join(",".join(r) for r in [header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
 def build_world(run: Callable[..., int]) -> None:
     """Admin, sites HUB-A (W0000) and HUB-B (A9999), users op (operator at HUB-A) and qc
-    (qc_analyst), patient PT-1, donation DIN1 and its batch BATCH1, all through the CLI."""
+    (qc_analyst), patient PT-1, donation DIN1 (accepted at intake) and its batch BATCH1,
+    all through the CLI (in the working folder)."""
+    write_intake(Path("intake-din1.csv"), DIN1_13)
     steps = [
         ("init --admin admin --password-stdin", f"{ADMIN_PW}\n"),
         ("-u admin site add HUB-A --name 'Hub A' --fin W0000", ""),
@@ -109,6 +120,7 @@ def build_world(run: Callable[..., int]) -> None:
             " --collected-at 2026-03-02T08:00:00Z --volume-ml 250",
             "",
         ),
+        ("-u qc intake import intake-din1.csv", ""),
         (
             f"-u op batch start {DIN1_13} --site HUB-A --product 'anti-CD19 CAR-T'"
             " --started-at 2026-03-02T10:00:00Z",
@@ -243,6 +255,15 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     )
     assert f"donation {DIN2} registered for PT-1" in r.text
 
+    # No batch from a donation without an accepting intake decision (exit 2, naming din).
+    undecided = cli("-u", "op", "batch", "start", DIN1_13, "--site", "HUB-A", "--product", "x")
+    assert undecided.code == 2, undecided.text
+    assert "field 'din'" in undecided.text and "no accepting intake decision" in undecided.text
+    intake = ok(
+        cli("-u", "qc", "intake", "import", str(write_intake(Path("c.csv"), DIN1_13)), "--json")
+    ).json()
+    assert [d["status"] for d in intake["donations"]] == ["accepted"]
+
     batch = ok(
         cli(
             *("-u", "op", "batch", "start", DIN1_13, "--site", "HUB-A"),
@@ -317,7 +338,8 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
 
 def test_audit_show_text_lists_who_did_what(world: Path, cli: Cli) -> None:
     r = ok(cli("audit", "show", f"donation:{DIN1_13}"))
-    assert "op (operator)" in r.text
+    # Registered by the operator, accepted at intake by the QC analyst.
+    assert "(operator)" in r.text and "(qc_analyst)" in r.text
     assert "create" in r.text
 
 
@@ -804,7 +826,7 @@ def test_module_runs_as_a_console_program(tmp_path: Path) -> None:
     assert listed == {
         *("init", "sign", "demo", "site", "user", "patient"),
         *("donation", "batch", "custody", "audit", "spec", "intake", "release"),
-        *("process", "deviation", "comparability", "clinical", "invivo", "sc"),
+        *("process", "deviation", "investigation", "comparability", "clinical", "invivo", "sc"),
     }
 
     # The exit code of the documented error classes reaches the shell.

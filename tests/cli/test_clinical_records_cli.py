@@ -8,7 +8,7 @@ import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ import pytest
 
 from vein2vein.cli import main
 from vein2vein.cli._clinical_records import PROGRESS_MIN_ROWS
-from vein2vein.records import AssayResult, Batch, BatchStatus, Database, Sample
+from vein2vein.records import AssayResult, Batch, BatchStatus, Database, Disposition, Sample
 from vein2vein.testing import Network, make_batch, make_network
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -79,6 +79,14 @@ def _released_lot(net: Network, car: float, vcn: float) -> tuple[str, str]:
         uow.change(
             lot, status=BatchStatus.released, patient_weight_kg=70.0, reason="test: disposition"
         )
+        uow.add(
+            Disposition(
+                batch_id=lot.id,
+                disposition="released",
+                decided_by_id=net.actor("qa_reviewer").user_id,
+                decided_at=datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
+            )
+        )
         return lot.batch_code, lot.patient.patient_code
 
 
@@ -133,13 +141,19 @@ def count(world: World, table: str) -> int:
     return int(query(world, f'SELECT count(*) FROM "{table}"')[0][0])
 
 
-def infuse(cli: Any, batch: str, *extra: str, user: str | None = "clinician") -> Result:
+def infuse(
+    cli: Any, batch: str, *extra: str, user: str | None = "clinician", patient: str = ""
+) -> Result:
+    """``clinical infuse`` of ``batch`` into ``patient`` (by default its own, as shown)."""
+    patient = patient or cli("batch", "show", batch, "--json").json()["patient"]
     result: Result = cli(
         *(["-u", user] if user else []),
         "clinical",
         "infuse",
         "--batch",
         batch,
+        "--patient",
+        patient,
         "--at",
         "2026-03-02T09:30:00+01:00",
         "--dose-cells",
@@ -182,15 +196,25 @@ def test_infuse_records_the_infusion_with_its_audit_entry(world: World, cli: Any
 
 
 def test_infuse_refusals(world: World, cli: Any) -> None:
-    batch, _ = world.lots[0]
+    batch, patient = world.lots[0]
     no_user = infuse(cli, batch, user=None)
     assert no_user.code == 2 and "--user" in no_user.text
     assert infuse(cli, batch, user="operator").code == 3  # not a clinician
     naive = cli(
-        "-u", "clinician", "clinical", "infuse", "--batch", batch, "--at",
-        "2026-03-02T09:30:00", "--dose-cells", "1e8", "--indication", "LBCL",
+        "-u", "clinician", "clinical", "infuse", "--batch", batch, "--patient", patient,
+        "--at", "2026-03-02T09:30:00", "--dose-cells", "1e8", "--indication", "LBCL",
     )  # fmt: skip
     assert naive.code == 2 and "UTC offset" in naive.text
+    _, other = world.lots[1]
+    wrong = infuse(cli, batch, patient=other)
+    assert wrong.code == 2 and "field 'patient'" in wrong.text
+    assert f"was made for patient {patient}" in wrong.text
+    early = cli(
+        "-u", "clinician", "clinical", "infuse", "--batch", batch, "--patient", patient,
+        "--at", "2026-01-31T09:30:00Z", "--dose-cells", "1e8", "--indication", "LBCL",
+    )  # fmt: skip
+    assert early.code == 2 and "field 'infused_at'" in early.text and "released" in early.text
+    assert count(world, "infusions") == 0
     ok(infuse(cli, batch))
     twice = infuse(cli, batch)
     assert twice.code == 2 and "infused" in twice.text

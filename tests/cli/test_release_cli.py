@@ -218,7 +218,13 @@ def test_intake_import_decides_each_donation(world: World, cli: Cli, tmp_path: P
         bad: "rejected",
         waived: "accepted_with_deviation",
     }
-    assert query(world.path, "SELECT spec_sha256 FROM evaluations") == [(INTAKE_SPEC.sha256,)] * 3
+    decided = query(
+        world.path,
+        "SELECT spec_sha256 FROM evaluations WHERE subject_table = 'donations' AND subject_id "
+        "IN (SELECT id FROM donations WHERE din IN (?, ?, ?))",
+        *world.dins,
+    )
+    assert decided == [(INTAKE_SPEC.sha256,)] * 3
 
 
 @pytest.mark.parametrize(
@@ -441,6 +447,150 @@ def test_spec_evaluate_exits_0_on_pass_and_1_on_fail(cli: Cli, tmp_path: Path) -
 
     r = cli("spec", "evaluate", "anti-cd19-cart-release", str(results()), "--json")
     assert r.code == 1 and r.json()["outcome"] == "invalid"  # per-kg limits need the context
+
+
+# ---------------------------------------------------------------- problems, assessments
+
+
+def review_and_dose(cli: Cli, batch: str) -> None:
+    ok(cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68"))
+    ok(
+        cli(
+            *("-u", "qc-analyst", "release", "review", batch, "--password-stdin"),
+            stdin=f"{PASSWORD}\n",
+        )
+    )
+
+
+def test_an_open_oos_blocks_release_until_qa_closes_it(
+    world: World, cli: Cli, tmp_path: Path
+) -> None:
+    batch = world.batches[1]
+    assert results_in(cli, world, batch, tmp_path, vcn="9.0")["investigations"] == ["OOS-000001"]
+    ok(
+        cli(
+            *("-u", "operator", "release", "enter", batch, "--analyte", "vcn"),
+            *("--value", "1.8", "--unit", "copies/cell"),
+        )
+    )  # the VCN re-imported as 1.8: the review passes
+    review_and_dose(cli, batch)
+    decide = ("-u", "qa-reviewer", "release", "decide", batch, "--password-stdin")
+
+    listed = cli("release", "problems", batch, "--json")
+    assert listed.code == 1, listed.text
+    [oos] = listed.json()["problems"]
+    assert (oos["code"], oos["kind"], oos["status"]) == ("OOS-000001", "investigation", "open")
+    assert "close the investigation" in oos["blocks_release"]
+    before = table_counts(world.path)
+    r = cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n")
+    assert r.code == 1 and "OOS investigation OOS-000001 (vcn) is open" in r.text
+    assert table_counts(world.path) == before
+
+    close = ("-u", "qa-reviewer", "investigation", "close", "OOS-000001", "--password-stdin")
+    r = cli(*close, "--outcome", "maybe", "--conclusion", "x", stdin=f"{PASSWORD}\n")
+    assert r.code == 2 and "field 'outcome'" in r.text
+    r = cli(
+        *("-u", "qc-analyst", "investigation", "close", "OOS-000001", "--password-stdin"),
+        *("--outcome", "invalidated", "--conclusion", "x"),
+        stdin=f"{PASSWORD}\n",
+    )
+    assert r.code == 3 and "may not investigation.close" in r.text
+    closed = ok(
+        cli(
+            *close,
+            *("--outcome", "invalidated", "--conclusion", "ddPCR plate mis-loaded", "--json"),
+            stdin=f"{PASSWORD}\n",
+        )
+    ).json()
+    assert (closed["status"], closed["outcome"]) == ("closed", "invalidated")
+    assert query(world.path, "SELECT status FROM assay_results WHERE value = 9.0") == [
+        ("invalidated",)
+    ]
+    assert ok(cli("investigation", "list", "--status", "closed", "--json")).json()[0]["code"] == (
+        "OOS-000001"
+    )
+    assert ok(cli("release", "problems", batch)).code == 0
+    ok(cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n"))
+    assert batch_status(world, batch) == "released"
+
+
+def test_qa_assesses_a_deviation_for_a_lot_and_links_it_to_another(
+    world: World, cli: Cli, tmp_path: Path
+) -> None:
+    batch, other = world.batches
+    scan = cli(
+        *("-u", "operator", "custody", "log", batch, "--from", "HUB-A", "--to", "courier"),
+        *("--scan", world.dins[0], "--at", "2026-01-06T09:00:00Z"),
+    )
+    assert scan.code == 1 and "DEV-000001" in scan.text
+    results_in(cli, world, batch, tmp_path)
+    review_and_dose(cli, batch)
+    decide = ("-u", "qa-reviewer", "release", "decide", batch, "--password-stdin")
+    r = cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n")
+    assert r.code == 1
+    assert "deviation DEV-000001 (critical, chain_of_identity) is open" in r.text
+
+    assess = ("release", "assess", "DEV-000001", "--batch", batch, "--password-stdin")
+    reason = ("--reason", "right bag verified by a second scan; both bags segregated")
+    pw = f"{PASSWORD}\n"
+    r = cli("-u", "qc-analyst", *assess, "--conclusion", "no-impact", *reason, stdin=pw)
+    assert r.code == 3 and "may not problem.assess" in r.text
+    r = cli("-u", "qa-reviewer", *assess, "--conclusion", "maybe", *reason, stdin=pw)
+    assert r.code == 2 and "field 'conclusion'" in r.text
+    qa = ("-u", "qa-reviewer", *assess)
+    made = ok(cli(*qa, "--conclusion", "no-impact", *reason, "--json", stdin=pw)).json()
+    assert (made["conclusion"], made["problem"]) == ("no_impact", "DEV-000001")
+
+    shown = ok(cli("batch", "show", batch, "--json")).json()
+    [problem] = shown["problems"]
+    assert problem["assessment"]["conclusion"] == "no_impact"
+    assert problem["assessment"]["valid"] is True
+    assert "Quinn Reviewer (qa-reviewer)" in problem["assessment"]["signature"]
+    assert problem["blocks_release"] is None
+    assert "QA: no impact" in ok(cli("batch", "show", batch)).text
+    ok(cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n"))
+    html = tmp_path / "coa.html"
+    ok(cli("release", "coa", batch, "--out", str(html)))
+    assert "No impact on this lot" in html.read_text()
+
+    link = ("-u", "qc-analyst", "release", "link", "DEV-000001", "--batch", other)
+    r = cli(*link, "--via", "corridor")
+    assert r.code == 2 and "field 'via'" in r.text
+    linked = ok(cli(*link, "--via", "material", "--detail", "bag rack 4", "--json")).json()
+    assert (linked["via"], linked["detail"]) == ("material", "bag rack 4")
+    listed = cli("release", "problems", other)
+    assert listed.code == 1 and "through its material" in listed.text
+
+
+def test_intake_correct_through_the_cli(world: World, cli: Cli, tmp_path: Path) -> None:
+    din = world.dins[0]
+    typo = intake_csv(tmp_path / "typo.csv", [{"din": din, "cd3_count [10^9 cells]": "-1.5"}])
+    ok(cli("-u", "qc-analyst", "intake", "import", str(typo)))
+    assert query(world.path, "SELECT status FROM donations WHERE din = ?", din) == [("rejected",)]
+    fixed = intake_csv(tmp_path / "fixed.csv", [{"din": din}])
+    again = cli("-u", "qc-analyst", "intake", "import", str(fixed))
+    assert again.code == 2 and "already decided" in again.text and "intake correct" in again.text
+
+    correct = ("-u", "qc-analyst", "intake", "correct", din, "--analyte", "cd3_count")
+    before = table_counts(world.path)
+    r = cli(*correct, "--value", "1.5", "--unit", "10^9 cells", "--reason", " ")
+    assert r.code == 2 and "field 'reason'" in r.text
+    assert table_counts(world.path) == before
+    payload = ok(
+        cli(
+            *correct,
+            *("--value", "1.5", "--unit", "10^9 cells", "--json"),
+            *("--reason", "minus sign typed in error; flow report FC-0042 says 1.5"),
+        )
+    ).json()
+    assert (payload["status"], payload["outcome"]) == ("accepted", "pass")
+    assert query(world.path, "SELECT status FROM donations WHERE din = ?", din) == [("accepted",)]
+    [(reason,)] = query(
+        world.path,
+        "SELECT reason FROM audit_entries WHERE record_table = 'donations' ORDER BY seq DESC "
+        "LIMIT 1",
+    )
+    assert "flow report FC-0042" in reason
 
 
 def test_review_prints_each_unit_once(world: World, cli: Cli, tmp_path: Path) -> None:

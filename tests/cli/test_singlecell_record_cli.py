@@ -39,6 +39,8 @@ def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
 def profile_file(tmp_path: Path) -> tuple[Path, ProductProfile]:
     profile = ProductProfile(
         sample="CAR-T10484037",
+        patient="PT-0001",  # the patient of the world's batch (make_batch)
+        timepoint="M0",  # the infusion product
         package_version="0",
         n_cells=326,
         car_positive_fraction=0.81,
@@ -99,4 +101,32 @@ def test_record_refusals_store_nothing(
     assert code == 2 and "--user" in err
     code, _, err = run(capsys, "-u", "clinician", "sc", "record", str(file), "--batch", batch)
     assert code == 3, err  # a clinician does not enter release-lab results
+    assert results(path) == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "fragment"),
+    [
+        ({"patient": "PT-0002"}, "patient", "is of patient 'PT-0002', but batch"),
+        ({"patient": None}, "patient", "names no patient"),
+        ({"timepoint": "M3"}, "timepoint", "is of timepoint 'M3', not the product (M0)"),
+        ({"timepoint": None}, "timepoint", "not the product (M0)"),
+    ],
+    ids=["another patient", "no patient", "post-infusion", "no timepoint"],
+)
+def test_a_profile_of_another_patient_or_timepoint_is_refused(
+    world: tuple[Path, str],
+    profile_file: tuple[Path, ProductProfile],
+    capsys: Any,
+    tmp_path: Path,
+    changes: dict[str, Any],
+    field: str,
+    fragment: str,
+) -> None:
+    path, batch = world
+    _, profile = profile_file
+    other = save_profile(profile.model_copy(update=changes), tmp_path / "other.profile.json")
+    code, _, err = run(capsys, "-u", "qc-analyst", "sc", "record", str(other), "--batch", batch)
+    assert code == 2, err
+    assert f"field '{field}'" in err and fragment in err
     assert results(path) == []

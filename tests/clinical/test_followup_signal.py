@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from vein2vein.clinical import outcomes_report, patient_table, response_model
-from vein2vein.records import AssayResult, Batch, BatchStatus, Sample
+from vein2vein.records import AssayResult, Batch, BatchStatus, Disposition, Sample
 from vein2vein.simulate import SYNTHETIC_LABEL
 from vein2vein.simulate._followup import run_followup, synthetic_patient_table
 from vein2vein.testing import Network, make_batch
@@ -109,6 +109,14 @@ def _released_lot(net: Network, car: float) -> str:
     with net.db.unit_of_work(net.actor("qa_reviewer")) as uow:
         lot = uow.get(Batch, batch.batch_code)
         uow.change(lot, status=BatchStatus.released, reason="test: disposition")
+        uow.add(  # released two weeks in: the follow-up infuses a week later
+            Disposition(
+                batch_id=lot.id,
+                disposition="released",
+                decided_by_id=net.actor("qa_reviewer").user_id,
+                decided_at=lot.started_at + timedelta(days=14),
+            )
+        )
     return batch.batch_code
 
 

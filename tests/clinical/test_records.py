@@ -23,10 +23,12 @@ from vein2vein.clinical import (
 )
 from vein2vein.errors import InvalidInputError, PermissionDeniedError, RecordConflictError
 from vein2vein.records import (
+    CLOCK_SKEW,
     AssayResult,
     AuditEntry,
     Batch,
     BatchStatus,
+    Disposition,
     Infusion,
     KineticsSample,
     ResponseAssessment,
@@ -37,6 +39,7 @@ from vein2vein.records import (
 from vein2vein.testing import Network, make_batch
 
 INFUSED_AT = datetime(2026, 2, 10, 9, 0, tzinfo=UTC)
+RELEASED_AT = datetime(2026, 2, 9, 16, 0, tzinfo=UTC)
 FEVER = CRSObservation(temperature_c=38.6, hypotension=False, oxygen="none", fever_treated=False)
 _CALM = {
     "consciousness": "awake",
@@ -81,13 +84,34 @@ def _lot(
     with net.db.unit_of_work(net.actor("qa_reviewer")) as uow:
         lot = uow.get(Batch, batch.batch_code)
         uow.change(lot, status=status, patient_weight_kg=weight, reason="test: disposition")
+        if status in (BatchStatus.released, BatchStatus.released_at_risk):
+            uow.add(
+                Disposition(
+                    batch_id=lot.id,
+                    disposition=status.value,
+                    decided_by_id=net.actor("qa_reviewer").user_id,
+                    decided_at=RELEASED_AT,
+                )
+            )
         return lot.batch_code, lot.patient.patient_code
 
 
-def _infuse(net: Network, batch: str, *, indication: str = "LBCL") -> Infusion:
+def _infuse(
+    net: Network,
+    batch: str,
+    *,
+    indication: str = "LBCL",
+    patient: str | None = None,
+    at: datetime = INFUSED_AT,
+) -> Infusion:
     with net.db.unit_of_work(net.actor("clinician")) as uow:
         return record_infusion(
-            uow, batch=batch, infused_at=INFUSED_AT, dose_cells=1.4e8, indication=indication
+            uow,
+            batch=batch,
+            patient=patient or uow.get(Batch, batch).patient.patient_code,
+            infused_at=at,
+            dose_cells=1.4e8,
+            indication=indication,
         )
 
 
@@ -136,6 +160,41 @@ def test_a_batch_in_quarantine_is_not_infused_and_nothing_is_stored(network: Net
     with network.db.read() as session:
         lot = session.scalars(select(Batch).where(Batch.batch_code == batch)).one()
         assert lot.status is BatchStatus.quarantine
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field", "fragment"),
+    [
+        ({"patient": "PT-9999"}, "patient", "was made for patient PT-0001, not 'PT-9999'"),
+        ({"at": RELEASED_AT - timedelta(hours=1)}, "infused_at", "before batch"),
+        (
+            {"at": datetime.now(UTC) + CLOCK_SKEW + timedelta(hours=1)},
+            "infused_at",
+            "in the future",
+        ),
+    ],
+    ids=["another patient", "before the release", "in the future"],
+)
+def test_an_infusion_is_of_its_patient_after_the_release_and_not_ahead(
+    network: Network, kwargs: dict, field: str, fragment: str
+) -> None:
+    batch, patient = _lot(network)
+    assert patient == "PT-0001"
+    n_audit = _count(network, AuditEntry)
+    with pytest.raises(InvalidInputError, match=fragment) as caught:
+        _infuse(network, batch, **kwargs)
+    assert caught.value.field == field
+    assert (_count(network, Infusion), _count(network, AuditEntry)) == (0, n_audit)
+    _infuse(network, batch, at=RELEASED_AT)  # at the moment of release is allowed
+
+
+def test_a_lot_released_without_a_signed_disposition_is_not_infused(network: Network) -> None:
+    batch = make_batch(network)
+    with network.db.unit_of_work(network.actor("qa_reviewer")) as uow:
+        uow.change(uow.get(Batch, batch.batch_code), status=BatchStatus.released, reason="x")
+    with pytest.raises(RecordConflictError, match="no signed release disposition"):
+        _infuse(network, batch.batch_code)
+    assert _count(network, Infusion) == 0
 
 
 def test_an_infused_batch_is_not_infused_twice_and_only_clinicians_record(

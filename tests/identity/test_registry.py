@@ -9,7 +9,7 @@ import pytest
 from vein2vein.errors import IdentityError, InvalidInputError, RecordConflictError
 from vein2vein.identity import new_din, register_donation, register_site, start_batch
 from vein2vein.records import Batch, Donation, DonationStatus, ProcessStep
-from vein2vein.testing import Network, make_batch, make_donation
+from vein2vein.testing import Network, accept_donations, make_batch, make_donation
 
 T0 = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
 
@@ -81,10 +81,29 @@ def test_one_batch_per_donation_and_none_from_rejected(network: Network) -> None
     with network.db.unit_of_work(network.actor("qc_analyst")) as uow:
         uow.change(uow.get(Donation, rejected.din), status=DonationStatus.rejected)
     with (
-        pytest.raises(RecordConflictError, match="rejected at intake"),
+        pytest.raises(InvalidInputError, match="rejected at intake") as caught,
         network.db.unit_of_work(network.actor("operator")) as uow,
     ):
         start_batch(uow, din=rejected.din, site="HUB-A", product="x", started_at=T0)
+    assert caught.value.field == "din"
+
+
+def test_a_batch_needs_an_accepting_intake_decision(network: Network) -> None:
+    """A registered donation, never decided at intake, does not start a batch."""
+    undecided = make_donation(network)
+    with (
+        pytest.raises(InvalidInputError, match="no accepting intake decision") as caught,
+        network.db.unit_of_work(network.actor("operator")) as uow,
+    ):
+        start_batch(uow, din=undecided.din, site="HUB-A", product="x", started_at=T0)
+    assert caught.value.field == "din"
+    assert "registered" in str(caught.value)
+    with network.db.read() as session:
+        assert session.query(Batch).count() == 0
+    accept_donations(network, undecided.din)
+    with network.db.unit_of_work(network.actor("operator")) as uow:
+        batch = start_batch(uow, din=undecided.din, site="HUB-A", product="x", started_at=T0)
+    assert batch.status == "in_process"
 
 
 @pytest.mark.parametrize(

@@ -205,7 +205,7 @@ def test_each_donation_is_decided_recorded_and_audited(
 
     # A rejected donation cannot start a batch; accepted ones can.
     with (
-        pytest.raises(RecordConflictError, match="rejected at intake"),
+        pytest.raises(InvalidInputError, match="rejected at intake"),
         network.db.unit_of_work(network.actor("operator")) as uow,
     ):
         start_batch(uow, din=bad, site="HUB-A", product="anti-CD19 CAR-T", started_at=STARTED)

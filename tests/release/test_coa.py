@@ -24,6 +24,7 @@ from vein2vein.identity import check_character
 from vein2vein.release._barcode import code128_svg, code128_values
 from vein2vein.release._coa import (
     CertificateOfAnalysis,
+    CoaProblem,
     CoaRow,
     CoaSignature,
     render_coa_html,
@@ -405,3 +406,75 @@ def test_dataclasses_are_frozen() -> None:
     with pytest.raises(AttributeError):
         coa.batch_code = "other"  # type: ignore[misc]
     assert replace(coa, batch_code="B-2").batch_code == "B-2"
+
+
+# ---------------------------------------------------------------- deviations and investigations
+
+
+def _problems() -> tuple[CoaProblem, ...]:
+    return (
+        CoaProblem(
+            code="DEV-000002",
+            kind="deviation",
+            severity="critical",
+            category="chain_of_identity",
+            description="custody hand-off refused: wrong bag <scanned>",
+            status="closed",
+            via="batch",
+            resolution="right bag re-scanned; CAPA-0012",
+            closed_by="Quinn Reviewer (qa-reviewer), 2026-03-03 10:00:00 UTC, approved",
+        ),
+        CoaProblem(
+            code="DEV-000005",
+            kind="deviation",
+            severity="major",
+            category="environmental",
+            description="settle plate 7 CFU in CR-2",
+            status="open",
+            via="room",
+            assessment="no_impact",
+            assessment_reason="lot filled in CR-1",
+            assessed_by="Quinn Reviewer (qa-reviewer), 2026-03-03 10:05:00 UTC, approved",
+            assessment_valid=False,
+        ),
+    )
+
+
+def test_the_certificate_lists_every_deviation_with_its_status_or_assessment() -> None:
+    html = render_coa_html(make_coa(problems=_problems()))
+    assert "Deviations and investigations" in html
+    assert "DEV-000002" in html and "right bag re-scanned; CAPA-0012" in html
+    assert "Closed by Quinn Reviewer (qa-reviewer), 2026-03-03 10:00:00 UTC" in html
+    assert "wrong bag &lt;scanned&gt;" in html  # escaped
+    assert "QA impact assessment: No impact on this lot" in html
+    assert "lot filled in CR-1" in html and "through its room" in html
+    assert "INVALID: record changed after signing" in html
+    empty = render_coa_html(make_coa())
+    assert "No deviation or investigation recorded against this lot." in empty
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"status": "pending"}, "status of DEV-000009"),
+        ({"kind": "complaint"}, "kind of DEV-000009"),
+        ({"assessment": "maybe"}, "assessment of DEV-000009"),
+        ({"description": " "}, "description of problem DEV-000009"),
+    ],
+)
+def test_a_malformed_problem_names_its_field(changes: dict[str, object], field: str) -> None:
+    args: dict[str, object] = {
+        "code": "DEV-000009",
+        "kind": "deviation",
+        "severity": "minor",
+        "category": "documentation",
+        "description": "late entry",
+        "status": "open",
+        "via": "batch",
+        **changes,
+    }
+    with pytest.raises(InvalidInputError) as caught:
+        CoaProblem(**args)  # type: ignore[arg-type]
+    assert caught.value.field == field
+    with pytest.raises(InvalidInputError, match="tuple of CoaProblem"):
+        make_coa(problems=["DEV-000009"])

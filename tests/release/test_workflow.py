@@ -48,7 +48,14 @@ from vein2vein.release import (
     review,
 )
 from vein2vein.specs import Outcome, shipped_spec
-from vein2vein.testing import PASSWORD, Network, make_batch, make_donation, make_network
+from vein2vein.testing import (
+    PASSWORD,
+    Network,
+    accept_donations,
+    make_batch,
+    make_donation,
+    make_network,
+)
 
 SPEC = shipped_spec("anti-cd19-cart-release")
 
@@ -565,6 +572,7 @@ def test_release_at_risk_only_on_the_conditional_test_and_with_a_justification(
 def _released_at_risk_elsewhere(net: Network) -> tuple[str, int]:
     """A lot made at HUB-B for a patient treated at HUB-A, released at risk."""
     donation = make_donation(net, site="HUB-A")
+    accept_donations(net, donation.din)
     with net.db.unit_of_work(net.actor("operator")) as uow:
         code = start_batch(
             uow,
@@ -587,7 +595,7 @@ def test_a_positive_final_sterility_after_release_at_risk_escalates(
 ) -> None:
     code, treating_site = _released_at_risk_elsewhere(network)
 
-    outcome = enter(network, code, only={"sterility_14d": (value, None)}, role="qc_analyst")
+    outcome = enter(network, code, only={"sterility_14d": (value, None)})
 
     reason = f"sterility (14-day) {value}; required: negative"
     (oos,) = outcome.investigations
@@ -620,7 +628,7 @@ def test_a_positive_final_sterility_after_release_at_risk_escalates(
 def test_a_negative_final_sterility_lets_qa_confirm_the_release(network: Network) -> None:
     code, _ = _released_at_risk_elsewhere(network)
 
-    outcome = enter(network, code, only={"sterility_14d": ("negative", None)}, role="qc_analyst")
+    outcome = enter(network, code, only={"sterility_14d": ("negative", None)})
     assert (outcome.investigations, outcome.deviations, outcome.notifications) == ([], [], [])
     assert "review them again" in refused(network, code, "released")
 

@@ -164,6 +164,14 @@ def test_profile_sample_refuses_a_sample_without_gex(tmp_path: Path) -> None:
 def test_recorded_profile_values_are_report_only(profiled, network) -> None:
     _, _, prof, _ = profiled
     batch = make_batch(network)
+    from vein2vein.records import Batch as _Batch
+
+    with network.db.read() as session:
+        lot = session.get(_Batch, batch.id)
+        assert lot is not None
+        patient = lot.patient.patient_code
+    # Recorded on the batch made for the profiled patient, from its product (M0).
+    prof = prof.model_copy(update={"patient": patient, "timepoint": "M0"})
     with network.db.unit_of_work(network.actor("qc_analyst")) as uow:
         stored = record_profile(uow, prof, batch=batch.batch_code)
     assert len(stored) == len(prof.metrics())

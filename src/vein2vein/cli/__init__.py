@@ -35,6 +35,7 @@ from . import (
     _identity,
     _invivo,
     _monitoring,
+    _problems,
     _process,
     _release,
     _singlecell,
@@ -70,6 +71,7 @@ _admin.register(app)
 _identity.register(app)
 _specs.register(app)
 _release.register(app)
+_problems.register(app, _release.release_app)
 _process.register(app)
 _monitoring.register(app, _process.process_app)
 _comparability.register(app)

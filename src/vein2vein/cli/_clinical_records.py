@@ -95,6 +95,9 @@ def _report(result: RecordedFile, *, as_json: bool) -> None:
 
 def clinical_infuse(
     batch: str = typer.Option(..., "--batch", help="Code of the released batch infused."),
+    patient: str = typer.Option(
+        ..., "--patient", help="The patient as identified at the bedside (must be the batch's)."
+    ),
     at: str = typer.Option(
         ..., "--at", help="When the infusion started, ISO 8601 with offset (day 0)."
     ),
@@ -102,7 +105,11 @@ def clinical_infuse(
     indication: str = typer.Option(..., "--indication", help="Disease treated: ALL, LBCL, MM..."),
     as_json: bool = typer.Option(False, "--json", help="Print the stored infusion as JSON."),
 ) -> None:
-    """Record the infusion of a released batch into its patient (the batch becomes infused)."""
+    """Record the infusion of a released batch into its patient (the batch becomes infused).
+
+    The patient identified at the bedside must be the batch's, and the infusion cannot
+    precede the lot's release or lie in the future (exit 2, nothing written).
+    """
     from ..clinical import record_infusion
     from ..records import Batch
 
@@ -110,7 +117,12 @@ def clinical_infuse(
     db = database()
     with db.unit_of_work(acting(db)) as uow:
         infusion = record_infusion(
-            uow, batch=batch, infused_at=infused_at, dose_cells=dose_cells, indication=indication
+            uow,
+            batch=batch,
+            patient=patient,
+            infused_at=infused_at,
+            dose_cells=dose_cells,
+            indication=indication,
         )
         payload = {
             "infusion": infusion.id,

@@ -123,6 +123,12 @@ def demo(
             ("sensor readings ingested", summary.process.get("readings", 0)),
             ("SPC signals -> deviations", len(summary.process.get("spc_deviations", []))),
             ("batch MSPC alarms", len(summary.process.get("mspc", {}).get("alarms", []))),
+            (
+                "QA before disposition: closed / no impact / OOS confirmed",
+                f"{summary.quality.get('closed', 0)} / "
+                f"{summary.quality.get('assessed_no_impact', 0)} / "
+                f"{summary.quality.get('investigations_confirmed', 0)}",
+            ),
             ("lot dispositions", _counts(summary.dispositions)),
             ("OOS investigations", len(summary.investigations)),
             ("treating sites notified", len(summary.notifications)),
@@ -150,7 +156,15 @@ def demo(
             console.print(escape(f"refused: {r['reason']}"), highlight=False)
         for d in summary.deviations:
             console.print(
-                escape(f"{d['code']} [{d['severity']}] {d['description']}"), highlight=False
+                escape(f"{d['code']} [{d['severity']}] {d['status']}: {d['description']}"),
+                highlight=False,
+            )
+        for o in summary.quality.get("still_open", []):
+            note = f"QA: {o['assessment'].replace('_', ' ')}" if o["assessment"] else "open"
+            console.print(
+                escape(f"still open: {o['code']} on {o['batch']} ({o['batch_status']}; {note})"),
+                style="yellow",
+                highlight=False,
             )
         for a in summary.process.get("mspc", {}).get("alarms", []):
             console.print(

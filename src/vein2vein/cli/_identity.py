@@ -97,7 +97,14 @@ def batch_start(
 
 
 def batch_summary(session: Session, batch: Batch) -> dict[str, Any]:
-    """Everything a reviewer sees for a batch, as plain data."""
+    """Everything a reviewer sees for a batch, as plain data.
+
+    ``deviations`` are those opened on the batch itself; ``problems`` every deviation
+    and OOS investigation that reaches it (through its donation and links too), each
+    with its status, QA's impact assessment and whether it blocks release.
+    """
+    from ..release import problem_report
+
     events = session.scalars(
         select(CustodyEvent).where(CustodyEvent.batch_id == batch.id).order_by(CustodyEvent.id)
     ).all()
@@ -111,6 +118,7 @@ def batch_summary(session: Session, batch: Batch) -> dict[str, Any]:
         "site": batch.site.code,
         "custody": [record_image(e) for e in events],
         "deviations": [record_image(d) for d in deviations],
+        "problems": [r.to_dict() for r in problem_report(session, batch)],
         "signatures": [
             {"manifestation": s.manifestation, "valid": s.valid, "meaning": s.meaning}
             for s in signatures_of(session, batch)
@@ -123,7 +131,7 @@ def batch_show(
     batch: str = typer.Argument(..., help="Batch code."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Show a batch: identity, custody, deviations and signatures (with validity)."""
+    """Show a batch: identity, custody, deviations and investigations, signatures."""
     with database().read() as session:
         summary = batch_summary(session, get_record(session, Batch, batch))
     if as_json:
@@ -149,11 +157,15 @@ def batch_show(
             "yes" if e["accepted"] else f"[red]REFUSED[/] {escape(e['refusal_reason'] or '')}",
         )
     console.print(table)
-    for d in summary["deviations"]:
-        console.print(
-            escape(f"deviation {d['code']} [{d['severity']}] {d['status']}: {d['description']}"),
-            highlight=False,
-        )
+    for p in summary["problems"]:
+        kind = "deviation" if p["kind"] == "deviation" else "investigation"
+        via = "" if p["via"] == "batch" else f" (through its {p['via']})"
+        line = f"{kind} {p['code']} [{p['severity']}] {p['status']}{via}: {p['description']}"
+        if p["assessment"] is not None:
+            a = p["assessment"]
+            line += f"; QA: {a['conclusion'].replace('_', ' ')} ({a['reason']})"
+        style = "" if p["blocks_release"] is None else "bold red"
+        console.print(escape(line), style=style, highlight=False)
     for s in summary["signatures"]:
         style = "green" if s["valid"] else "bold red"
         console.print(f"signature: [{style}]{escape(s['manifestation'])}[/]", highlight=False)

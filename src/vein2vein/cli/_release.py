@@ -76,6 +76,56 @@ def intake_import(
     console.print(table)
 
 
+@intake_app.command("correct")
+def intake_correct(
+    din: str = typer.Argument(..., help="DIN of the decided donation."),
+    analyte: str = typer.Option(..., "--analyte", help="Analyte key of the intake spec."),
+    value: str = typer.Option(..., "--value", help="The correct value, as reported."),
+    unit: str | None = typer.Option(None, "--unit", help="Its unit (default the spec's)."),
+    reason: str = typer.Option(
+        ..., "--reason", help="What was wrong and where the right value comes from."
+    ),
+    accept_with_deviation: str | None = typer.Option(
+        None, "--accept-with-deviation", help="Justification to accept it should it still fail."
+    ),
+    spec: str = typer.Option(DEFAULT_INTAKE_SPEC, "--spec", help="Spec file or shipped name."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Correct a mistyped characterization value and decide the donation again (audited)."""
+    from ..identity import parse_din
+    from ..intake import correct_intake
+    from ..specs import Result
+
+    db = database()
+    specification = load_spec_arg(spec)
+    din13 = parse_din(din).din13
+    with db.unit_of_work(acting(db)) as uow:
+        outcome = correct_intake(
+            uow,
+            din=din13,
+            corrections=[Result(analyte.strip(), value.strip(), unit)],
+            reason=reason,
+            spec=specification,
+            accept_with_deviation=accept_with_deviation,
+        )
+    payload: dict[str, Any] = {
+        "din": outcome.din,
+        "status": str(outcome.status),
+        "outcome": outcome.decision.outcome.value,
+        "reasons": list(outcome.decision.reasons),
+        "deviation": outcome.deviation,
+        "evaluation_id": outcome.evaluation_id,
+    }
+    if as_json:
+        emit_json(payload)
+        return
+    console.print(
+        escape(f"donation {outcome.din}: {payload['status']} after correction of {analyte}"),
+        highlight=False,
+    )
+    console.print("  " + escape("; ".join(payload["reasons"])), highlight=False)
+
+
 def _entry_report(outcome: Any, *, as_json: bool) -> None:
     payload = {
         "results": [r.id for r in outcome.results],

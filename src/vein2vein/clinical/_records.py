@@ -21,8 +21,10 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, RecordConflictError
 from ..records import (
+    CLOCK_SKEW,
     Batch,
     BatchStatus,
+    Disposition,
     Infusion,
     InvivoDosing,
     KineticsSample,
@@ -32,6 +34,7 @@ from ..records import (
     UnitOfWork,
     require,
 )
+from ..records._types import utcnow
 from ._crs import CRSObservation, grade_crs
 from ._icans import ICANSObservation, grade_icans
 from ._imwg import MRDResult
@@ -99,15 +102,58 @@ def _day(day: int, field: str = "day") -> int:
     return int(day)
 
 
+def _released_at(session: Session, lot: Batch) -> datetime | None:
+    """When the lot was first released (at risk or not), from its signed disposition."""
+    return session.scalars(
+        select(Disposition.decided_at)
+        .where(
+            Disposition.batch_id == lot.id,
+            Disposition.disposition.in_(("released", "released_at_risk")),
+        )
+        .order_by(Disposition.decided_at, Disposition.id)
+        .limit(1)
+    ).first()
+
+
+def _check_bedside(uow: UnitOfWork, lot: Batch, patient: str, infused_at: datetime) -> None:
+    """The infusion's cross-record checks: the right patient, after release, not ahead."""
+    if patient.strip() != lot.patient.patient_code:
+        msg = (
+            f"batch {lot.batch_code} was made for patient {lot.patient.patient_code}, not "
+            f"{patient.strip()!r}; the product is never infused into another patient"
+        )
+        raise InvalidInputError(msg, field="patient")
+    released_at = _released_at(uow.session, lot)
+    if released_at is None:
+        msg = f"batch {lot.batch_code} has no signed release disposition"
+        raise RecordConflictError(msg)
+    if infused_at < released_at:
+        msg = (
+            f"infused_at {infused_at.isoformat()} is before batch {lot.batch_code} was "
+            f"released ({released_at.isoformat()})"
+        )
+        raise InvalidInputError(msg, field="infused_at")
+    if infused_at > utcnow() + CLOCK_SKEW:
+        msg = f"infused_at {infused_at.isoformat()} is in the future"
+        raise InvalidInputError(msg, field="infused_at")
+
+
 def record_infusion(
     uow: UnitOfWork,
     *,
     batch: str,
+    patient: str,
     infused_at: datetime,
     dose_cells: float,
     indication: str,
 ) -> Infusion:
     """Record the infusion of a released batch into its patient.
+
+    At the bedside the patient's identity is checked against the product label: the
+    batch must have been made for ``patient`` (FACT-JACIE Standards, chain of identity
+    at administration; 21 CFR 1271.290 tracking). The infusion cannot precede the lot's
+    release (its first signed ``released`` or ``released_at_risk`` disposition) and
+    cannot lie in the future (beyond :data:`~vein2vein.records.CLOCK_SKEW`).
 
     Parameters
     ----------
@@ -116,6 +162,8 @@ def record_infusion(
     batch
         Batch code. Only a ``released`` or ``released_at_risk`` batch may be infused;
         its status becomes ``infused`` (audited with a reason).
+    patient
+        The patient code as identified at the bedside; it must be the batch's patient.
     infused_at
         When the infusion started (timezone-aware); day 0 of the follow-up.
     dose_cells
@@ -133,9 +181,12 @@ def record_infusion(
     Raises
     ------
     RecordConflictError
-        The batch is not released (or is already infused).
+        The batch is not released (or is already infused), or has no signed release
+        disposition.
     InvalidInputError
-        A dose that is not a positive number, a naive time or an empty indication.
+        Another patient (field ``patient``), a time before the release or in the
+        future or naive (field ``infused_at``), a dose that is not a positive number or
+        an empty indication.
     """
     require(uow.actor, "clinical.record")
     lot = uow.get(Batch, batch)
@@ -148,6 +199,7 @@ def record_infusion(
     if infused_at.tzinfo is None:
         msg = "infused_at must be timezone-aware"
         raise InvalidInputError(msg, field="infused_at")
+    _check_bedside(uow, lot, patient, infused_at)
     dose = _finite(dose_cells, "dose_cells", positive=True)
     indication = indication.strip()
     if not indication:

@@ -26,6 +26,7 @@ from ._din import DIN, check_facility, parse_din
 
 __all__ = ["register_donation", "register_patient", "register_site", "start_batch"]
 
+_ACCEPTED = (DonationStatus.accepted, DonationStatus.accepted_with_deviation)
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
@@ -132,14 +133,31 @@ def start_batch(
 
     The batch takes the donation's patient (chain of identity), opens its first
     process step (starting-material receipt), and the manufacturing site becomes its
-    custodian. A rejected donation cannot start a batch; a donation starts one batch.
+    custodian. Only a donation that intake accepted (``accepted`` or
+    ``accepted_with_deviation``) starts a batch: a rejected donation, or one not yet
+    decided, is refused (21 CFR 1271.265(a) and 211.84(a): starting material is held
+    in quarantine until it is accepted). A donation starts one batch.
+
+    Raises
+    ------
+    InvalidInputError
+        The donation has no accepting intake decision (field ``din``), or a field of
+        the batch is malformed.
+    RecordConflictError
+        The donation already started a batch.
     """
     require(uow.actor, "batch.start")
     parsed = din if isinstance(din, DIN) else parse_din(din)
     donation = uow.get(Donation, parsed.din13)
     if donation.status is DonationStatus.rejected:
         msg = f"donation {donation.din} was rejected at intake and cannot start a batch"
-        raise RecordConflictError(msg)
+        raise InvalidInputError(msg, field="din")
+    if donation.status not in _ACCEPTED:
+        msg = (
+            f"donation {donation.din} has no accepting intake decision (it is "
+            f"{donation.status}); decide its intake first (vein2vein intake import)"
+        )
+        raise InvalidInputError(msg, field="din")
     existing = uow.session.scalars(select(Batch).where(Batch.donation_id == donation.id)).first()
     if existing is not None:
         msg = f"donation {donation.din} already started batch {existing.batch_code}"

@@ -16,6 +16,7 @@ import csv
 import io
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ __all__ = [
     "decide_intake",
     "import_intake",
     "read_characterizations",
+    "record_intake_decision",
 ]
 
 _RESERVED = {"din", "accept_with_deviation", "patient", "site", "notes"}
@@ -180,28 +182,56 @@ def read_characterizations(path: str | Path, spec: Specification) -> list[Charac
 
 
 def decide_intake(uow: UnitOfWork, item: Characterization, spec: Specification) -> IntakeOutcome:
-    """Evaluate one donation and record the decision (status, evaluation, deviation)."""
+    """Evaluate one donation and record the decision (status, evaluation, deviation).
+
+    A donation is decided once: a decided one is refused ("already decided"); a value
+    found wrong afterwards is corrected with :func:`~vein2vein.intake.correct_intake`.
+    """
     require(uow.actor, "intake.decide")
     donation = uow.get(Donation, item.din)
     if donation.status is not DonationStatus.registered:
-        msg = f"donation {donation.din} was already decided ({donation.status})"
+        msg = (
+            f"donation {donation.din} was already decided ({donation.status}); correct a "
+            "wrong value with `vein2vein intake correct`"
+        )
         raise RecordConflictError(msg)
-    decision = evaluate(spec, item.results, stage="apheresis")
+    return record_intake_decision(
+        uow, donation, item.results, spec=spec, accept_with_deviation=item.accept_with_deviation
+    )
+
+
+def record_intake_decision(
+    uow: UnitOfWork,
+    donation: Donation,
+    results: Sequence[Result],
+    *,
+    spec: Specification,
+    accept_with_deviation: str | None,
+    label: str = "intake",
+) -> IntakeOutcome:
+    """Evaluate ``results`` against ``spec`` and set the donation's status by the decision.
+
+    The evaluation is stored (spec id, version, SHA-256, every item); a failing donation
+    with a documented ``accept_with_deviation`` is accepted with a major deviation,
+    without one it is rejected; pending or invalid results leave it ``registered``.
+    The status change is audited with ``label`` and the reasons.
+    """
+    decision = evaluate(spec, list(results), stage="apheresis")
     evaluation = store_decision(uow, donation, decision, purpose="intake")
     deviation: Deviation | None = None
     if decision.outcome is Outcome.passed:
         status = DonationStatus.accepted
         reason = "meets the intake specification"
-    elif decision.outcome is Outcome.failed and item.accept_with_deviation:
+    elif decision.outcome is Outcome.failed and accept_with_deviation:
         status = DonationStatus.accepted_with_deviation
-        reason = f"accepted with deviation: {item.accept_with_deviation}"
+        reason = f"accepted with deviation: {accept_with_deviation}"
         deviation = open_deviation(
             uow,
             category="starting_material",
             severity="major",
             description=f"donation {donation.din} accepted outside its specification ("
             + "; ".join(decision.reasons)
-            + f"); justification: {item.accept_with_deviation}",
+            + f"); justification: {accept_with_deviation}",
             donation=donation,
         )
     elif decision.outcome is Outcome.failed:
@@ -209,9 +239,9 @@ def decide_intake(uow: UnitOfWork, item: Characterization, spec: Specification) 
         reason = "; ".join(decision.reasons)
     else:  # pending or invalid: no decision yet
         status = DonationStatus.registered
-        reason = ""
-    if status is not DonationStatus.registered:
-        uow.change(donation, status=status, reason=f"intake ({spec.id} v{spec.version}): {reason}")
+        reason = "; ".join(decision.reasons) or "no decision"
+    if status is not donation.status:
+        uow.change(donation, status=status, reason=f"{label} ({spec.id} v{spec.version}): {reason}")
     return IntakeOutcome(
         din=donation.din,
         status=status,

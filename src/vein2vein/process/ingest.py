@@ -5,10 +5,11 @@ Validation happens before anything is written, and either every row is stored or
 none is:
 
 - an unknown batch or parameter, a unit that cannot be expressed in the parameter's
-  unit, a value that is empty, NaN or infinite, a timestamp without a UTC offset, or a
-  (batch, parameter, timestamp) that appears twice in the file or is already stored
-  is an error naming the file, the line (CSV line number, or Parquet row + 2) and the
-  column;
+  unit, a value that is empty, NaN or infinite, a timestamp without a UTC offset, a
+  timestamp before its batch started or later than now (beyond
+  :data:`~vein2vein.records.CLOCK_SKEW`), or a (batch, parameter, timestamp) that
+  appears twice in the file or is already stored is an error naming the file, the line
+  (CSV line number, or Parquet row + 2) and the column;
 - values in a compatible unit are converted to the parameter's unit (pint);
 - out-of-order timestamps are accepted and stored sorted by time; the report says so.
 
@@ -30,9 +31,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, RecordConflictError
-from ..records import Batch, BatchStatus, Ingest, ProcessParameter, Reading, UnitOfWork, require
+from ..records import (
+    CLOCK_SKEW,
+    Batch,
+    BatchStatus,
+    Ingest,
+    ProcessParameter,
+    Reading,
+    UnitOfWork,
+    require,
+)
+from ..records._types import utcnow
 from ..specs._units import UnitProblem, convert
 
 __all__ = ["COLUMNS", "IngestReport", "ingest_readings", "read_readings", "register_parameter"]
@@ -224,6 +236,7 @@ def ingest_readings(
                 "readings are for live batches (back-fill with allow_closed)"
             )
             raise InvalidInputError(msg, file=source, field="batch")
+    _refuse_out_of_time(session, data, frame, batches, source)
     converted = _convert_units(data, frame, params, source)
     was_sorted = bool(data["timestamp"].is_monotonic_increasing)
     data = data.sort_values(["timestamp", "batch", "parameter"], kind="stable")
@@ -256,6 +269,48 @@ def ingest_readings(
         resorted=not was_sorted,
         converted_units=tuple(converted),
     )
+
+
+def _refuse_out_of_time(
+    session: Session,
+    data: pd.DataFrame,
+    frame: pd.DataFrame,
+    batches: dict[str, int],
+    source: str,
+) -> None:
+    """A reading before its batch started, or in the future, is an error naming the line.
+
+    A reading dated before the batch existed belongs to another batch or carries a
+    wrong clock; one dated in the future cannot have been measured. Either would put
+    the data of one lot into another's record (21 CFR 211.188, EU GMP Chapter 4.8).
+    """
+    started = {
+        code: pd.Timestamp(at)
+        for code, at in session.execute(
+            select(Batch.batch_code, Batch.started_at).where(Batch.id.in_(list(batches.values())))
+        ).all()
+    }
+    start = data["batch"].map(started)
+    latest = pd.Timestamp(utcnow() + CLOCK_SKEW)
+    early = (data["timestamp"] < start).to_numpy()
+    late = (data["timestamp"] > latest).to_numpy()
+    bad = early | late
+    if not bad.any():
+        return
+    i = int(np.flatnonzero(bad)[0])
+    row = data.iloc[i]
+    at = row["timestamp"].isoformat()
+    if early[i]:
+        msg = (
+            f"line {_line(frame, i)}: timestamp {at} is before batch {row['batch']} "
+            f"started ({started[row['batch']].isoformat()})"
+        )
+    else:
+        msg = (
+            f"line {_line(frame, i)}: timestamp {at} is in the future (now is "
+            f"{utcnow().isoformat(timespec='seconds')})"
+        )
+    raise InvalidInputError(msg, file=source, field="timestamp")
 
 
 def _convert_units(

@@ -45,6 +45,7 @@ __all__ = [
     "Donation",
     "DonationStatus",
     "Evaluation",
+    "ImpactAssessment",
     "Infusion",
     "Ingest",
     "Investigation",
@@ -53,6 +54,7 @@ __all__ = [
     "KineticsSample",
     "Notification",
     "Patient",
+    "ProblemLink",
     "ProcessParameter",
     "ProcessStep",
     "Reading",
@@ -414,6 +416,11 @@ class Investigation(Audited, Base):
     description: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Set when QA closes it (e-signed): ``confirmed`` (the result stands) or
+    # ``invalidated`` (an assignable laboratory cause), and the conclusion in words.
+    outcome: Mapped[str | None] = mapped_column(String(16), default=None)
+    conclusion: Mapped[str | None] = mapped_column(Text, default=None)
+    closed_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
 class Notification(Audited, Base):
@@ -560,6 +567,7 @@ from ._schema_clinical import (  # noqa: E402
     ToxicityAssessment,
 )
 from ._schema_invivo import InvivoDosing, InvivoLot  # noqa: E402
+from ._schema_problems import ImpactAssessment, ProblemLink  # noqa: E402
 
 AUDITED_MODELS: tuple[type[Audited], ...] = (
     Site,
@@ -586,4 +594,6 @@ AUDITED_MODELS: tuple[type[Audited], ...] = (
     KineticsSample,
     InvivoLot,
     InvivoDosing,
+    ProblemLink,
+    ImpactAssessment,
 )

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Final
 
 from sqlalchemy import DateTime, Dialect
 from sqlalchemy.types import TypeDecorator
 
-__all__ = ["UTCDateTime", "utcnow"]
+__all__ = ["CLOCK_SKEW", "UTCDateTime", "utcnow"]
+
+#: How far ahead of this machine's clock a reported time may be (another instrument's or
+#: workstation's clock) before it counts as in the future and is refused.
+CLOCK_SKEW: Final = timedelta(minutes=5)
 
 
 def utcnow() -> datetime:

@@ -43,6 +43,9 @@ PERMISSIONS: Final[dict[str, frozenset[Role]]] = {
     "process.limits": frozenset({Role.qa_reviewer}),
     "process.monitor": frozenset({Role.operator, Role.qc_analyst, Role.qa_reviewer}),
     "deviation.close": frozenset({Role.qa_reviewer}),
+    "investigation.close": frozenset({Role.qa_reviewer}),
+    "problem.link": frozenset({Role.operator, Role.qc_analyst, Role.qa_reviewer}),
+    "problem.assess": frozenset({Role.qa_reviewer}),
     "clinical.record": frozenset({Role.clinician}),
     "invivo.lot.register": frozenset({Role.operator, Role.qc_analyst}),
     "record.sign": frozenset(

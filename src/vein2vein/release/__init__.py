@@ -6,12 +6,14 @@ from ._barcode import code128_svg, code128_values
 from ._certificate import certificate
 from ._coa import (
     CertificateOfAnalysis,
+    CoaProblem,
     CoaRow,
     CoaSignature,
     render_coa_html,
     write_coa_html,
     write_coa_pdf,
 )
+from ._problems import ProblemReport, lot_problems, problem_report
 from ._results import ResultRow, current_results, read_release_csv, results_sha256
 from ._workflow import (
     DISPOSITIONS,
@@ -24,20 +26,27 @@ from ._workflow import (
 )
 from .guards import (
     EvaluatedItem,
+    LotProblem,
     ReleaseFacts,
+    guard_open_problems,
     guard_reject,
     guard_release,
     guard_release_at_risk,
+    guard_review,
     guard_segregation,
+    problem_blocks,
 )
 
 __all__ = [
     "DISPOSITIONS",
     "CertificateOfAnalysis",
+    "CoaProblem",
     "CoaRow",
     "CoaSignature",
     "EntryOutcome",
     "EvaluatedItem",
+    "LotProblem",
+    "ProblemReport",
     "ReleaseFacts",
     "ResultRow",
     "certificate",
@@ -46,11 +55,16 @@ __all__ = [
     "current_results",
     "decide",
     "enter_results",
+    "guard_open_problems",
     "guard_reject",
     "guard_release",
     "guard_release_at_risk",
+    "guard_review",
     "guard_segregation",
     "latest_evaluation",
+    "lot_problems",
+    "problem_blocks",
+    "problem_report",
     "read_release_csv",
     "release_facts",
     "render_coa_html",

@@ -12,7 +12,8 @@ from ..errors import RecordConflictError
 from ..identity import check_character
 from ..records import Batch, Disposition, Evaluation, Site, signatures_of
 from ..specs import shipped_spec, shipped_specs
-from ._coa import CertificateOfAnalysis, CoaRow, CoaSignature
+from ._coa import CertificateOfAnalysis, CoaProblem, CoaRow, CoaSignature
+from ._problems import ProblemReport, problem_report
 from ._results import batch_context, current_results, results_sha256
 from ._workflow import latest_evaluation
 
@@ -24,6 +25,28 @@ def _spec_title(spec_id: str) -> str:
     return shipped_spec(spec_id).title if spec_id in shipped_specs() else spec_id
 
 
+def _coa_problem(report: ProblemReport) -> CoaProblem:
+    f = report.fact
+    resolution = report.resolution
+    if f.kind == "investigation" and f.outcome:
+        resolution = f"{f.outcome}: {resolution}" if resolution else f.outcome
+    return CoaProblem(
+        code=f.code,
+        kind=f.kind,
+        severity=f.severity,
+        category=f.category,
+        description=f.description,
+        status=f.status,
+        via=f.via,
+        resolution=resolution,
+        closed_by=report.closed_by.manifestation if report.closed_by else None,
+        assessment=f.assessment,
+        assessment_reason=f.assessment_reason,
+        assessed_by=report.assessed_by.manifestation if report.assessed_by else None,
+        assessment_valid=report.assessed_by.valid if report.assessed_by else True,
+    )
+
+
 def certificate(
     session: Session, batch: Batch, *, synthetic: bool = False
 ) -> CertificateOfAnalysis:
@@ -31,7 +54,8 @@ def certificate(
 
     A signature on the review or the disposition shows as invalid when the signed
     record changed, and also when any result changed after the review (the review's
-    results fingerprint no longer matches the results now stored).
+    results fingerprint no longer matches the results now stored). Every deviation and
+    OOS investigation of the lot is listed with its status or QA's impact assessment.
     """
     evaluation = latest_evaluation(session, batch)
     if evaluation is None:
@@ -99,4 +123,5 @@ def certificate(
         issued_at=datetime.now(UTC),
         software_version=__version__,
         synthetic=synthetic,
+        problems=tuple(_coa_problem(r) for r in problem_report(session, batch)),
     )

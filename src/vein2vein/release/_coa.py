@@ -1,8 +1,9 @@
 """The certificate of analysis (CoA): one template for the screen (HTML) and for paper (PDF).
 
 A CoA states, for one batch, each release test with its acceptance criterion
-and result, the overall outcome against the specification, the disposition and
-the electronic signatures behind it. It is built from plain data
+and result, every deviation and OOS investigation of the lot with its status or
+QA's impact assessment, the overall outcome against the specification, the
+disposition and the electronic signatures behind it. It is built from plain data
 (:class:`CertificateOfAnalysis`); nothing here reads the database.
 
 The same Jinja2 template (``templates/coa.html.j2``, autoescaped) gives the
@@ -38,6 +39,7 @@ from ._barcode import code128_svg
 
 __all__ = [
     "CertificateOfAnalysis",
+    "CoaProblem",
     "CoaRow",
     "CoaSignature",
     "render_coa_html",
@@ -204,6 +206,82 @@ class CoaSignature:
         return f"{self.printed_name} ({self.username}), {self.signed_at_utc}, {self.meaning}"
 
 
+#: A problem's status, in the words the CoA prints.
+_STATUS_WORDS: Final = {"open": "Open", "acknowledged": "Open (acknowledged)", "closed": "Closed"}
+#: QA's impact assessment, in the words the CoA prints.
+_ASSESSMENT_WORDS: Final = {"no_impact": "No impact on this lot", "impact": "Affects this lot"}
+
+
+@dataclass(frozen=True, slots=True)
+class CoaProblem:
+    """One deviation or OOS investigation of the lot, as the certificate lists it.
+
+    Parameters
+    ----------
+    code
+        ``DEV-000002`` or ``OOS-000001``.
+    kind
+        ``deviation`` or ``investigation``.
+    severity
+        ``minor``, ``major``, ``critical``; ``OOS`` for an investigation.
+    category
+        The deviation's category or the investigated analyte.
+    description
+        What it is.
+    status
+        ``open``, ``acknowledged`` or ``closed``.
+    via
+        How it reaches the lot (``batch``, ``donation``, ``material``, ``room``,
+        ``process``).
+    resolution
+        How it was closed (resolution, or the investigation's outcome and conclusion).
+    closed_by
+        The manifestation of the closing signature.
+    assessment
+        QA's impact assessment for this lot: ``no_impact``, ``impact`` or ``None``.
+    assessment_reason
+        The reason QA gave.
+    assessed_by
+        The manifestation of the assessment's signature.
+    assessment_valid
+        ``False`` when the assessment changed after it was signed.
+    """
+
+    code: str
+    kind: str
+    severity: str
+    category: str
+    description: str
+    status: str
+    via: str
+    resolution: str | None = None
+    closed_by: str | None = None
+    assessment: str | None = None
+    assessment_reason: str | None = None
+    assessed_by: str | None = None
+    assessment_valid: bool = True
+
+    def __post_init__(self) -> None:
+        for field in ("code", "severity", "category", "description", "via"):
+            _require_text(getattr(self, field), f"{field} of problem {self.code}")
+        _require_choice(self.kind, ("deviation", "investigation"), f"kind of {self.code}")
+        _require_choice(self.status, _STATUS_WORDS, f"status of {self.code}")
+        if self.assessment is not None:
+            _require_choice(self.assessment, _ASSESSMENT_WORDS, f"assessment of {self.code}")
+        for field in ("resolution", "closed_by", "assessment_reason", "assessed_by"):
+            _require_optional_text(getattr(self, field), f"{field} of problem {self.code}")
+
+    @property
+    def status_words(self) -> str:
+        """``Open``, ``Open (acknowledged)`` or ``Closed``."""
+        return _STATUS_WORDS[self.status]
+
+    @property
+    def assessment_words(self) -> str | None:
+        """``No impact on this lot`` or ``Affects this lot``, or ``None``."""
+        return None if self.assessment is None else _ASSESSMENT_WORDS[self.assessment]
+
+
 @dataclass(frozen=True, slots=True)
 class CertificateOfAnalysis:
     """Everything a certificate of analysis prints, as plain data.
@@ -243,6 +321,9 @@ class CertificateOfAnalysis:
         Why the batch was released at risk; required for ``"released_at_risk"``.
     signatures
         The electronic signatures, in the order to print.
+    problems
+        Every deviation and OOS investigation of the lot, with its status or QA's
+        impact assessment (none when the lot has none).
     issued_at
         When the certificate was issued; aware, shown in UTC.
     software_version
@@ -280,6 +361,7 @@ class CertificateOfAnalysis:
     issued_at: datetime
     software_version: str
     synthetic: bool = False
+    problems: tuple[CoaProblem, ...] = ()
 
     def __post_init__(self) -> None:
         for field in (
@@ -310,6 +392,11 @@ class CertificateOfAnalysis:
         ):
             msg = "signatures must be a tuple of CoaSignature"
             raise _fail(msg, "signatures")
+        if not isinstance(self.problems, tuple) or not all(
+            isinstance(p, CoaProblem) for p in self.problems
+        ):
+            msg = "problems must be a tuple of CoaProblem"
+            raise _fail(msg, "problems")
         if not isinstance(self.reasons, tuple) or not all(isinstance(r, str) for r in self.reasons):
             msg = "reasons must be a tuple of text"
             raise _fail(msg, "reasons")
@@ -389,9 +476,10 @@ def render_coa_html(coa: CertificateOfAnalysis) -> str:
     The page has a header (product, batch code, issue time in UTC, software
     version), the identity block (eye-readable DIN with its boxed check
     character, Code 128 bar code, patient, sites), the specification (id,
-    title, version, SHA-256), the results table, the decision (disposition,
-    overall outcome, reasons and, for a release at risk, the justification and
-    the tests pending at release) and the signatures. The CSS lays it out for
+    title, version, SHA-256), the results table, the deviations and OOS
+    investigations of the lot with their status or impact assessment, the
+    decision (disposition, overall outcome, reasons and, for a release at risk,
+    the justification and the tests pending at release) and the signatures. The CSS lays it out for
     the screen and for A4 paper with page numbers. All text is HTML-escaped.
 
     Parameters

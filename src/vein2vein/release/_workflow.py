@@ -39,6 +39,7 @@ from ..records import (
     sign,
 )
 from ..specs import Decision, Outcome, Specification, evaluate, store_decision
+from ._problems import lot_problems
 from ._results import (
     ResultRow,
     as_spec_results,
@@ -47,7 +48,14 @@ from ._results import (
     results_sha256,
     store_result,
 )
-from .guards import EvaluatedItem, ReleaseFacts, guard_reject, guard_release, guard_release_at_risk
+from .guards import (
+    EvaluatedItem,
+    ReleaseFacts,
+    guard_reject,
+    guard_release,
+    guard_release_at_risk,
+    guard_review,
+)
 
 __all__ = [
     "DISPOSITIONS",
@@ -187,14 +195,23 @@ def review(
 ) -> tuple[Evaluation, Decision]:
     """Evaluate the batch's current results against ``spec``, record and e-sign the review.
 
-    The batch moves to quarantine (awaiting disposition) if it was in process.
+    The batch moves to quarantine (awaiting disposition) if it was in process. The
+    reviewer must not have entered any of the results (second-person review,
+    :func:`~vein2vein.release.guards.guard_review`).
     """
     require(uow.actor, "result.review")
+    assert uow.actor.user_id is not None
     row = uow.get(Batch, batch)
     results = current_results(uow.session, row)
     if not results:
         msg = f"batch {row.batch_code} has no results to review"
         raise TransitionRefusedError(msg)
+    second_person = guard_review(
+        actor_id=uow.actor.user_id, entered_by={r.entered_by_id for r in results}
+    )
+    if not second_person.ok:
+        msg = f"{uow.actor.username} cannot review the results of {row.batch_code}"
+        raise TransitionRefusedError(msg, reasons=second_person.reasons)
     decision = evaluate(spec, as_spec_results(results), context=batch_context(row))
     # Mark the results reviewed first: the fingerprint covers each result's status,
     # so taking it before this change would make the review stale at once.
@@ -242,6 +259,7 @@ def release_facts(session: Session, batch: Batch, *, actor_id: int) -> ReleaseFa
         actor_id=actor_id,
         entered_by={r.entered_by_id for r in results},
         reviewed_by=reviewers,
+        problems=lot_problems(session, batch),
     )
 
 
@@ -257,7 +275,9 @@ def decide(
 
     ``released`` needs a passing, current review; ``released_at_risk`` allows only
     conditional tests to be pending and needs a justification; ``rejected`` needs a
-    reason. The person who entered or reviewed results cannot decide.
+    reason. The person who entered or reviewed results cannot decide. Neither release
+    passes an open deviation or investigation of the lot
+    (:func:`~vein2vein.release.guards.guard_open_problems`); a rejection does.
     """
     require(uow.actor, "lot.disposition")
     assert uow.actor.user_id is not None
@@ -303,4 +323,5 @@ def _confirming(facts: ReleaseFacts) -> ReleaseFacts:
         actor_id=facts.actor_id,
         entered_by=facts.entered_by,
         reviewed_by=facts.reviewed_by,
+        problems=facts.problems,
     )

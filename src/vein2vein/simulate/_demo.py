@@ -8,9 +8,11 @@ recorded as a deviation; one temperature excursion); ingests six bioreactor sens
 streams per batch, sets Phase I limits from clean batches and runs a monitoring tick
 (a slow pH drift at one hub, a dissolved-oxygen excursion and a temperature step are
 caught as deviations, charted, and confirmed by batch MSPC); imports release-test results
-per site, reviews and decides every lot (one rejected on an OOS VCN, one released at
-risk whose 14-day sterility then grows, which opens a deviation and notifies the
-treating site, the rest released); writes a certificate of analysis per lot; corrects
+per site, reviews them (QC, a second person) and decides every lot after QA has closed
+or assessed, e-signed, every deviation and investigation against it (one lot rejected
+on an OOS VCN confirmed by its investigation, one released at risk whose 14-day
+sterility then grows, which opens a deviation and notifies the treating site, the rest
+released); writes a certificate of analysis per lot; corrects
 one signed donation record (its signature then shows invalid); compares two hubs'
 release attributes (equivalence, quality range, site effect) in an HTML report;
 infuses every released lot and records its follow-up (CRS/ICANS grades, transgene
@@ -65,12 +67,14 @@ from ..release import (
     certificate,
     decide,
     enter_results,
+    lot_problems,
     read_release_csv,
     review,
     write_coa_pdf,
 )
 from ..specs import shipped_spec
 from ._demo_process import run_comparability, run_process_monitoring
+from ._demo_quality import clear_lot, close_oos_as_confirmed
 from ._followup import run_followup
 from ._invivo import run_invivo_program
 from ._lab import (
@@ -115,6 +119,7 @@ class DemoSummary:
     clinical: dict[str, Any] = field(default_factory=dict)
     invivo: dict[str, Any] = field(default_factory=dict)
     singlecell: dict[str, Any] = field(default_factory=dict)
+    quality: dict[str, Any] = field(default_factory=dict)
     signatures: int = 0
     invalid_signatures: list[str] = field(default_factory=list)
     audit_entries: int = 0
@@ -188,7 +193,7 @@ def run_demo(
         seed=seed,
         report=report,
     )
-    _release(db, out_dir, batches, cast, report, seed=seed)
+    quality = _release(db, out_dir, batches, cast, report, seed=seed)
     comparability = run_comparability(db, out_dir, test_site="HUB-B", reference_site="HUB-A")
     # Extended characterization of a released lot's retained sample, before it is infused.
     recorded = record_synthetic_profile(
@@ -233,6 +238,7 @@ def run_demo(
     summary.clinical = clinical
     summary.invivo = invivo
     summary.singlecell = singlecell
+    summary.quality = _quality(db, quality)
     (out_dir / "summary.json").write_text(json.dumps(asdict(summary), indent=2, default=str))
     return summary
 
@@ -426,7 +432,8 @@ def _release(
     report: Progress,
     *,
     seed: int,
-) -> None:
+) -> list[str]:
+    """Results, review, QA's work on each lot's problems, disposition, escalation, CoAs."""
     spec = shipped_spec("anti-cd19-cart-release")
     codes = [code for code, _ in batches]
     oos, at_risk = codes[len(codes) // 4], codes[len(codes) // 2]
@@ -444,14 +451,27 @@ def _release(
                 patient_weight_kg=round(float(rng.uniform(16, 95)), 1),
                 dose_volume_ml=round(float(rng.uniform(40, 90)), 0),
             )
+    # Each hub's instrument export is imported by that hub; QC reviews (a second person).
     for site, site_rows in sorted(by_site.items()):
         path = write_csv(out_dir / "release" / f"results-{site}.csv", RELEASE_COLUMNS, site_rows)
-        with db.unit_of_work(cast.qc) as uow:
+        with db.unit_of_work(cast.operators[site]) as uow:
             enter_results(uow, read_release_csv(path), spec=spec, source=str(path))
     proofs = _Proofs(db)
+    actions: list[str] = []
     for k, (code, _) in enumerate(batches, start=1):
         with db.unit_of_work(cast.qc) as uow:
             review(uow, batch=code, spec=spec, password=proofs.of(cast.qc))
+        # QA works through what stands against the lot before deciding it.
+        actions += clear_lot(db, code, qa=cast.qa, proof=proofs.of)
+        if code == oos:
+            actions += close_oos_as_confirmed(
+                db,
+                code,
+                qa=cast.qa,
+                proof=proofs.of,
+                conclusion="phase I laboratory investigation found no assignable cause "
+                "(ddPCR run, standards and calculation checked); the OOS result is confirmed",
+            )
         with db.unit_of_work(cast.qa) as uow:
             if code == oos:
                 decide(
@@ -479,7 +499,7 @@ def _release(
     late = ResultRow(
         batch=at_risk, analyte="sterility_14d", value="growth", method="USP <71> 14-day"
     )
-    with db.unit_of_work(cast.qc) as uow:
+    with db.unit_of_work(cast.operators[site_of[at_risk]]) as uow:
         enter_results(uow, [late], spec=spec)
     with db.unit_of_work(cast.qc) as uow:
         review(uow, batch=at_risk, spec=spec, password=proofs.of(cast.qc))
@@ -498,6 +518,7 @@ def _release(
             coa = certificate(session, get_record(session, Batch, code), synthetic=True)
             write_coa_pdf(coa, coa_dir / f"{code}.pdf")
             report("certificates of analysis (PDF)", k, len(batches))
+    return actions
 
 
 class _Proofs:
@@ -513,6 +534,31 @@ class _Proofs:
             proof = reauthenticate(self._db, actor, DEMO_PASSWORD)
             self._proofs[actor.username] = proof
         return proof
+
+
+def _quality(db: Database, actions: list[str]) -> dict[str, Any]:
+    """What QA did before deciding the lots, and every problem still open, with its lot."""
+    still_open = []
+    with db.read() as session:
+        for batch in session.scalars(select(Batch).order_by(Batch.id)):
+            for p in lot_problems(session, batch):
+                if p.status != "closed":
+                    still_open.append(
+                        {
+                            "code": p.code,
+                            "batch": batch.batch_code,
+                            "batch_status": str(batch.status),
+                            "assessment": p.assessment,
+                        }
+                    )
+    return {
+        "label": SYNTHETIC_LABEL,
+        "actions": actions,
+        "closed": sum(a.endswith("closed") for a in actions),
+        "assessed_no_impact": sum("no impact" in a for a in actions),
+        "investigations_confirmed": sum(a.endswith("confirmed") for a in actions),
+        "still_open": still_open,
+    }
 
 
 def _summarise(db: Database, out_dir: Path, report: Progress) -> DemoSummary:
@@ -551,6 +597,7 @@ def _summarise(db: Database, out_dir: Path, report: Progress) -> DemoSummary:
                     "severity": dev.severity,
                     "category": dev.category,
                     "description": dev.description,
+                    "status": str(dev.status),
                 }
             )
         for donation in session.scalars(select(Donation).order_by(Donation.id)):

@@ -1,6 +1,7 @@
 """Synthetic clinical follow-up of infused patients (labelled synthetic).
 
-Each released lot is infused. CAR transgene kinetics follow the Stein et al. 2019
+Each released lot is infused into its patient, three weeks after manufacture started
+and never before the lot's release. CAR transgene kinetics follow the Stein et al. 2019
 typical patient, with an expansion that grows with the lot's CAR expression; CRS and
 ICANS severity grow with the expansion; the chance of response grows with CAR
 expression (a planted signal that the outcomes report should find), and responders
@@ -24,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import func, select
 
 from ..clinical import (
     TYPICAL_PATIENT,
@@ -39,7 +41,7 @@ from ..clinical import (
     record_toxicity,
     stein_curve,
 )
-from ..records import Actor, Batch, BatchStatus, Database, get_record
+from ..records import Actor, Batch, BatchStatus, Database, Disposition, get_record
 from ._network import SYNTHETIC_LABEL
 
 __all__ = ["run_followup"]
@@ -213,14 +215,24 @@ def run_followup(
             for code, b in lots
             if b.status in (BatchStatus.released, BatchStatus.released_at_risk)
         ]
-        started = {code: b.started_at for code, b in lots}
+        # Three weeks after the start, and never before the lot's release.
+        infused = {code: b.started_at + timedelta(days=21) for code, b in lots}
+        for code, released_at in session.execute(
+            select(Batch.batch_code, func.min(Disposition.decided_at))
+            .join(Disposition, Disposition.batch_id == Batch.id)
+            .where(Disposition.disposition.in_(("released", "released_at_risk")))
+            .group_by(Batch.batch_code)
+        ).all():
+            if code in infused:
+                infused[code] = max(infused[code], released_at)
     for k, p in enumerate(patients, start=1):
         plan = _plan(p.car_expression, p.expansion, rng)
         with db.unit_of_work(clinician) as uow:
             record_infusion(
                 uow,
                 batch=p.batch,
-                infused_at=started[p.batch] + timedelta(days=21),
+                patient=p.patient,  # identified at the bedside
+                infused_at=infused[p.batch],
                 dose_cells=plan.dose_cells,
                 indication="LBCL",
             )

@@ -262,8 +262,44 @@ def _analyte(key: str) -> str:
     return "sc." + re.sub(r"[^a-z0-9_.-]+", "_", key.lower()).strip("_")
 
 
+_PRODUCT_TIMEPOINT = re.compile(r"^M0+(?:\.0+)?$")
+
+
+def _check_identity(uow: UnitOfWork, profile: ProductProfile, batch: str) -> None:
+    """The profile must be of this batch's patient and of the product (timepoint ``M0``)."""
+    from ..records import Batch, require
+
+    require(uow.actor, "result.enter")
+    lot = uow.get(Batch, batch)
+    expected = lot.patient.patient_code
+    where = f"profile {profile.sample}"
+    if profile.patient is None or not profile.patient.strip():
+        msg = (
+            f"{where} names no patient; it cannot be matched to batch {lot.batch_code} "
+            f"(patient {expected})"
+        )
+        raise InvalidInputError(msg, field="patient")
+    if profile.patient.strip() != expected:
+        msg = (
+            f"{where} is of patient {profile.patient!r}, but batch {lot.batch_code} was "
+            f"made for patient {expected}"
+        )
+        raise InvalidInputError(msg, field="patient")
+    if profile.timepoint is None or not _PRODUCT_TIMEPOINT.match(profile.timepoint.strip()):
+        msg = (
+            f"{where} is of timepoint {profile.timepoint!r}, not the product (M0); a sample "
+            "taken after infusion is not a result of the batch"
+        )
+        raise InvalidInputError(msg, field="timepoint")
+
+
 def record_profile(uow: UnitOfWork, profile: ProductProfile, *, batch: str) -> list[AssayResult]:
     """Store a profile's numbers as report-only results on a batch, audited.
+
+    The profile must belong to the batch: its ``patient`` is the batch's patient and
+    its ``timepoint`` is the product (``M0``); anything else is refused, naming the field,
+    so that no patient's or post-infusion sample's numbers enter a lot's record (chain of
+    identity, 21 CFR 211.188 and 1271.290).
 
     Each value of :meth:`ProductProfile.metrics` becomes one assay result with the
     analyte ``sc.<metric>`` (lower case, other characters as ``_``), entered through
@@ -287,12 +323,19 @@ def record_profile(uow: UnitOfWork, profile: ProductProfile, *, batch: str) -> l
     -------
     list of AssayResult
         The stored results.
+
+    Raises
+    ------
+    InvalidInputError
+        The profile names no patient or another patient than the batch's (field
+        ``patient``), or is not of the product timepoint ``M0`` (field ``timepoint``).
     """
     from datetime import date
 
     from ..release import ResultRow, enter_results
     from ..specs import Criterion, Specification, SpecItem
 
+    _check_identity(uow, profile, batch)
     sha = profile.sha256()
     metrics = {_analyte(k): v for k, v in sorted(profile.metrics().items())}
     spec = Specification(

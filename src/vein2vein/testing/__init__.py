@@ -9,8 +9,10 @@ a real system of record.
 from __future__ import annotations
 
 from ._factories import (
+    PASSING_INTAKE,
     PASSWORD,
     Network,
+    accept_donations,
     assert_records_equal,
     make_batch,
     make_donation,
@@ -18,8 +20,10 @@ from ._factories import (
 )
 
 __all__ = [
+    "PASSING_INTAKE",
     "PASSWORD",
     "Network",
+    "accept_donations",
     "assert_records_equal",
     "make_batch",
     "make_donation",

@@ -10,8 +10,10 @@ from .. import identity
 from ..records import SYSTEM, Actor, Batch, Database, Donation, add_user, record_image
 
 __all__ = [
+    "PASSING_INTAKE",
     "PASSWORD",
     "Network",
+    "accept_donations",
     "assert_records_equal",
     "make_batch",
     "make_donation",
@@ -22,6 +24,24 @@ __all__ = [
 PASSWORD = "correct horse battery"
 
 _BASE_TIME = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+#: A characterization that meets the shipped apheresis intake specification:
+#: analyte -> (value, unit).
+PASSING_INTAKE: dict[str, tuple[str, str | None]] = {
+    "tnc": ("3.2", "10^9 cells"),
+    "cd3_count": ("1.5", "10^9 cells"),
+    "cd3_percent": ("45", "%"),
+    "viability": ("95", "%"),
+    "cd4_cd8_ratio": ("1.4", None),
+    "hematocrit": ("3", "%"),
+    "granulocytes": ("5", "%"),
+    "monocytes": ("25", "%"),
+    "hiv_1_2": ("non-reactive", None),
+    "hbv": ("negative", None),
+    "hcv": ("non-reactive", None),
+    "htlv_1_2": ("negative", None),
+    "syphilis": ("non-reactive", None),
+}
 
 
 @dataclass
@@ -100,9 +120,26 @@ def make_donation(net: Network, *, site: str | None = None, patient: str | None 
         )
 
 
+def accept_donations(net: Network, *dins: str) -> None:
+    """Decide the intake of registered donations on :data:`PASSING_INTAKE` (QC analyst).
+
+    A batch starts only from an accepted donation; this is the decision that
+    :func:`make_batch` takes for its donation.
+    """
+    from ..intake import Characterization, decide_intake
+    from ..specs import Result, shipped_spec
+
+    spec = shipped_spec("apheresis-intake")
+    results = tuple(Result(a, v, u) for a, (v, u) in PASSING_INTAKE.items())
+    with net.db.unit_of_work(net.actor("qc_analyst")) as uow:
+        for line, din in enumerate(dins, start=2):
+            decide_intake(uow, Characterization(din, results, None, line), spec)
+
+
 def make_batch(net: Network, *, site: str | None = None, product: str = "anti-CD19 CAR-T") -> Batch:
-    """A donation and the batch started from it at ``site``."""
+    """A donation, its accepting intake decision, and the batch started from it at ``site``."""
     donation = make_donation(net, site=site)
+    accept_donations(net, donation.din)
     with net.db.unit_of_work(net.actor("operator")) as uow:
         return identity.start_batch(
             uow,
