@@ -33,8 +33,10 @@ from vein2vein.records import (
     Disposition,
     Donation,
     Evaluation,
+    Investigation,
     Signature,
     close_deviation,
+    close_investigation,
     open_deviation,
     reauthenticate,
 )
@@ -315,3 +317,33 @@ def test_parallel_intake_decisions_of_one_donation_have_one_winner(network: Netw
     assert count(network, Evaluation, *intake) == 1
     with network.db.read() as s:
         assert str(s.get(Donation, donation.id).status) == won  # type: ignore[union-attr]
+
+
+def _close_oos(db: Database, actor: Any, arg: Any) -> str:
+    proof, (code, outcome) = arg
+    with db.unit_of_work(actor) as uow:
+        close_investigation(
+            uow, code, outcome=outcome, conclusion="parallel closure under test", password=proof
+        )
+    return str(outcome)
+
+
+def test_parallel_closes_of_one_investigation_have_one_winner(network: Network) -> None:
+    code = make_batch(network).batch_code
+    rows = [ResultRow(code, "vcn", "9.0", "copies/cell")]
+    with network.db.unit_of_work(network.actor("operator")) as uow:
+        (oos,) = enter_results(uow, rows, spec=RELEASE_SPEC).investigations
+        oos_code = oos.code
+
+    args = [(oos_code, o) for o in ("confirmed", "invalidated") * 3]
+    outcomes = race(network, "qa-reviewer", _close_oos, args)
+
+    (won,) = winners(outcomes)
+    for kind, detail in outcomes:
+        if kind != "won":
+            assert kind == "RecordConflictError", detail
+    with network.db.read() as s:
+        investigation = s.scalars(select(Investigation).where(Investigation.code == oos_code)).one()
+        assert (investigation.status, investigation.outcome) == ("closed", won)
+        signed = Signature.record_table == "investigations", Signature.record_id == investigation.id
+    assert count(network, Signature, *signed) == 1
