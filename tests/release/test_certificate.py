@@ -112,9 +112,14 @@ def test_the_certificate_of_a_released_lot(network: Network, tmp_path: Path) -> 
     assert rows["viability"].result_text == "92 %"
     assert rows["car_t_dose"].result_text == "4.0e7 cells"
     assert rows["car_t_dose"].reason == (
-        "CAR+ viable T-cell dose 4.0e7 cells (= 2 × 10⁶ cells/kg) within 0.2–5 × 10⁶ cells/kg"
+        "CAR+ viable T-cell dose 4.0e7 cells (÷ 20 kg = 2 × 10⁶ cells/kg) "
+        "within 0.2–5 × 10⁶ cells/kg"
     )
     assert rows["sterility_14d"].conditional
+    # The conversions behind the per-kg limits, with the weight and volume they used.
+    assert rows["car_t_dose"].basis == "4.0e7 cells ÷ 20 kg = 2 × 10⁶ cells/kg"
+    assert rows["endotoxin"].basis == "<0.5 EU/mL × 68 mL ÷ 20 kg = <1.7 EU/kg"
+    assert rows["viability"].basis is None
     assert signatures(coa) == [(*s, True) for s in SIGNED]
 
     pdf = write_coa_pdf(coa, tmp_path / "coa.pdf")
@@ -123,6 +128,8 @@ def test_the_certificate_of_a_released_lot(network: Network, tmp_path: Path) -> 
     assert din in text and parse_din(din).eye_readable[:-2] in text
     for row in coa.rows:
         assert row.name in text and row.result_text in text
+    assert "4.0e7 cells ÷ 20 kg = 2 × 10⁶ cells/kg" in text
+    assert "<0.5 EU/mL × 68 mL ÷ 20 kg = <1.7 EU/kg" in text
     for sig in coa.signatures:
         assert sig.manifestation in text
     for name, _, meaning in SIGNED:

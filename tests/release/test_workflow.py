@@ -412,9 +412,14 @@ def test_dose_context_makes_per_kg_limits_decidable(network: Network) -> None:
     items = {i.analyte: i for i in judged.items}
     assert judged.outcome is Outcome.passed
     assert items["car_t_dose"].reason == (
-        "CAR+ viable T-cell dose 4.0e7 cells (= 2 × 10⁶ cells/kg) within 0.2–5 × 10⁶ cells/kg"
+        "CAR+ viable T-cell dose 4.0e7 cells (÷ 20 kg = 2 × 10⁶ cells/kg) "
+        "within 0.2–5 × 10⁶ cells/kg"
     )
-    assert items["endotoxin"].reason == "endotoxin 0.5 EU/mL (= 1.7 EU/kg) ≤ 5 EU/kg"
+    assert (
+        items["endotoxin"].reason == "endotoxin 0.5 EU/mL (× 68 mL ÷ 20 kg = 1.7 EU/kg) ≤ 5 EU/kg"
+    )
+    assert items["endotoxin"].basis == "0.5 EU/mL × 68 mL ÷ 20 kg = 1.7 EU/kg"
+    assert items["viability"].basis is None  # reported in the criterion's unit
 
     # A heavier dose per kg after the review: the review no longer stands.
     set_dose(network, code, weight_kg=5.0, volume_ml=68.0)
@@ -423,7 +428,10 @@ def test_dose_context_makes_per_kg_limits_decidable(network: Network) -> None:
     )
     _, heavy = review_as(network, code)
     assert heavy.outcome is Outcome.failed
-    assert "CAR+ viable T-cell dose 4.0e7 cells (= 8 × 10⁶ cells/kg) outside" in heavy.reasons[1]
+    assert (
+        "CAR+ viable T-cell dose 4.0e7 cells (÷ 5 kg = 8 × 10⁶ cells/kg) outside"
+        in heavy.reasons[1]
+    )
 
 
 # ---------------------------------------------------------------- disposition

@@ -175,7 +175,7 @@ def test_endotoxin_per_ml_against_a_per_kg_limit(endotoxin: Specification) -> No
     context = {"dose_volume_ml": 68, "patient_weight_kg": 20}
     item = decide(endotoxin, "<0.5", "EU/mL", context=context)
     assert item.outcome is P
-    assert item.reason == "x <0.5 EU/mL (= <1.7 EU/kg) ≤ 5 EU/kg"
+    assert item.reason == "x <0.5 EU/mL (× 68 mL ÷ 20 kg = <1.7 EU/kg) ≤ 5 EU/kg"
     assert (item.value, item.qualifier) == (pytest.approx(1.7), "<")
     assert decide(endotoxin, "1.47", "EU/mL", context=context).outcome is P  # 4.998 EU/kg
     assert decide(endotoxin, "1.48", "EU/mL", context=context).outcome is F  # 5.032 EU/kg
@@ -391,6 +391,7 @@ def test_decision_carries_the_spec_identity_and_serialises(three: Specification)
         "unit": None,
         "required": True,
         "conditional": False,
+        "basis": None,
     }
 
 

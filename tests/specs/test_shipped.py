@@ -134,7 +134,8 @@ def _with(name: str, result: Result) -> list[Result]:
             "anti-cd19-cart-release",
             Result("car_t_dose", "1.2e8", "cells"),
             Outcome.failed,
-            "CAR+ viable T-cell dose 1.2e8 cells (= 6 × 10⁶ cells/kg) outside 0.2–5 × 10⁶ cells/kg",
+            "CAR+ viable T-cell dose 1.2e8 cells (÷ 20 kg = 6 × 10⁶ cells/kg) "
+            "outside 0.2–5 × 10⁶ cells/kg",
         ),
         (
             "anti-cd19-cart-release",
@@ -146,7 +147,7 @@ def _with(name: str, result: Result) -> list[Result]:
             "anti-cd19-cart-release",
             Result("endotoxin", "2", "EU/mL"),
             Outcome.failed,
-            "endotoxin 2 EU/mL (= 6.8 EU/kg) > 5 EU/kg",
+            "endotoxin 2 EU/mL (× 68 mL ÷ 20 kg = 6.8 EU/kg) > 5 EU/kg",
         ),
         (
             "anti-cd19-cart-release",

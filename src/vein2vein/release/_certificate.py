@@ -97,6 +97,7 @@ def certificate(
             outcome=i["outcome"],
             reason=i["reason"],
             conditional=bool(i.get("conditional")),
+            basis=i.get("basis"),
         )
         for i in evaluation.items
     )

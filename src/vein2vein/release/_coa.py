@@ -128,6 +128,10 @@ class CoaRow:
     conditional
         A test whose result may still be pending at release (release at risk),
         such as 14-day sterility; marked with a footnote.
+    basis
+        How the result was converted into the criterion's unit, shown under it: for a
+        per-kg limit with the patient weight (and dose volume) it used, e.g.
+        ``"0.5 EU/mL × 68 mL ÷ 20 kg = 1.7 EU/kg"``.
     """
 
     analyte: str
@@ -139,12 +143,13 @@ class CoaRow:
     outcome: str
     reason: str
     conditional: bool = False
+    basis: str | None = None
 
     def __post_init__(self) -> None:
         _require_text(self.analyte, "analyte")
         _require_text(self.name, f"name of {self.analyte}")
         _require_text(self.criterion, f"criterion of {self.analyte}")
-        for field in ("method", "result", "unit", "reason"):
+        for field in ("method", "result", "unit", "reason", "basis"):
             _require_optional_text(getattr(self, field), f"{field} of {self.analyte}")
         _require_choice(self.outcome, _OUTCOME_WORDS, f"outcome of {self.analyte}")
 

@@ -47,6 +47,10 @@ class ItemDecision:
         Whether the item may still be pending at a release at risk (e.g. 14-day sterility).
     qualifier
         ``"<"``, ``"<="``, ``">"`` or ``">="`` when the result was censored, else ``None``.
+    basis
+        How the reported result became ``value`` when its unit differs from the item's,
+        for people: ``"2 EU/mL × 68 mL ÷ 20 kg = 6.8 EU/kg"`` (a per-kg limit shows the
+        patient weight and dose volume it used); ``None`` otherwise.
     """
 
     analyte: str
@@ -60,6 +64,7 @@ class ItemDecision:
     required: bool = True
     conditional: bool = False
     qualifier: str | None = None
+    basis: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The item as JSON-ready data."""
@@ -75,6 +80,7 @@ class ItemDecision:
             "unit": self.unit,
             "required": self.required,
             "conditional": self.conditional,
+            "basis": self.basis,
         }
 
 

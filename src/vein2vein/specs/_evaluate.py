@@ -54,6 +54,7 @@ class _Decided(Protocol):
         *,
         value: float | None = None,
         qualifier: str | None = None,
+        basis: str | None = None,
     ) -> ItemDecision: ...
 
 
@@ -174,6 +175,7 @@ def _decide(item: SpecItem, result: Result | None, facts: dict[str, float]) -> I
         *,
         value: float | None = None,
         qualifier: str | None = None,
+        basis: str | None = None,
     ) -> ItemDecision:
         return ItemDecision(
             analyte=item.analyte,
@@ -187,6 +189,7 @@ def _decide(item: SpecItem, result: Result | None, facts: dict[str, float]) -> I
             conditional=item.conditional,
             value=value,
             qualifier=qualifier,
+            basis=basis,
         )
 
     kind = item.criterion.kind
@@ -253,10 +256,14 @@ def _decide_number(
         msg = f"{name}: the value {result.value!r} carries a unit and the unit column another"
         raise _Invalid(msg)
     unit = (result.unit or parsed.unit or "").strip() or None
-    interval, shown, value, qualifier = _interval(item, result, parsed, unit, facts)
+    interval, shown, value, qualifier, basis = _interval(item, result, parsed, unit, facts)
     if kind == "report":
         return decided(
-            Outcome.passed, f"{name} {shown} (reported)", value=value, qualifier=qualifier
+            Outcome.passed,
+            f"{name} {shown} (reported)",
+            value=value,
+            qualifier=qualifier,
+            basis=basis,
         )
     verdict: Verdict
     accept = _acceptance(item)
@@ -288,7 +295,7 @@ def _decide_number(
             reason = f"{name} {shown} ≠ {limit_text}{tail}"
         else:
             reason = f"{name} {shown} {_NEGATED[kind]} {limit_text}{tail}"
-    return decided(outcome, reason, value=value, qualifier=qualifier)
+    return decided(outcome, reason, value=value, qualifier=qualifier, basis=basis)
 
 
 def _acceptance(item: SpecItem) -> _Interval:
@@ -311,8 +318,12 @@ def _interval(
     parsed: ParsedValue,
     unit: str | None,
     facts: dict[str, float],
-) -> tuple[_Interval, str, float | None, str | None]:
-    """The result as an interval in the item's unit, its text for people, value, qualifier."""
+) -> tuple[_Interval, str, float | None, str | None, str | None]:
+    """The result as an interval in the item's unit, its text for people, value, qualifier.
+
+    The last value is the conversion into the item's unit, for people (``None`` when the
+    result is in the item's unit already), e.g. ``"2 EU/mL × 68 mL ÷ 20 kg = 6.8 EU/kg"``.
+    """
     name, shown_unit = item.name, pretty_unit(item.unit)
     inf = math.inf
     if parsed.kind in ("below_loq", "above_uloq"):
@@ -324,9 +335,9 @@ def _interval(
         op = "<" if parsed.kind == "below_loq" else ">"
         shown = f"{result.text} ({op} {format_number(bound)} {shown_unit})".replace(" )", ")")
         if op == "<":
-            return _Interval(0.0, bound, hi_closed=False), shown, bound, op
-        return _Interval(bound, inf, lo_closed=False, hi_closed=False), shown, bound, op
-    number = _to_item_unit(parsed.number or 0.0, unit, item, facts)
+            return _Interval(0.0, bound, hi_closed=False), shown, bound, op, None
+        return _Interval(bound, inf, lo_closed=False, hi_closed=False), shown, bound, op, None
+    number, factors = _to_item_unit(parsed.number or 0.0, unit, item, facts)
     value_text = result.value.strip() if isinstance(result.value, str) else f"{result.value:g}"
     if parsed.unit and not result.unit:
         shown = value_text  # the unit is written in the value
@@ -334,7 +345,13 @@ def _interval(
         shown = f"{value_text} {pretty_unit(unit or item.unit)}".rstrip()
     if unit is not None and unit != item.unit:
         op = parsed.qualifier or ""
-        shown = f"{shown} (= {op}{format_number(number)} {shown_unit})".replace(" )", ")")
+        converted = f"{op}{format_number(number)} {shown_unit}".rstrip()
+        # A per-kg conversion shows the weight (and volume) it used, as the CoA prints it.
+        step = f"{factors} = {converted}" if factors else f"= {converted}"
+        basis = f"{shown} {step}"
+        shown = f"{shown} ({step})"
+    else:
+        basis = None
     qualifier = parsed.qualifier
     interval = {
         None: _Interval(number, number),
@@ -343,15 +360,21 @@ def _interval(
         ">": _Interval(number, inf, lo_closed=False, hi_closed=False),
         ">=": _Interval(number, inf, hi_closed=False),
     }[qualifier]
-    return interval, shown, number, qualifier
+    return interval, shown, number, qualifier, basis
 
 
-def _to_item_unit(x: float, unit: str | None, item: SpecItem, facts: dict[str, float]) -> float:
-    """Express ``x`` (in ``unit``; ``None`` means the item's own) in the item's unit."""
+def _to_item_unit(
+    x: float, unit: str | None, item: SpecItem, facts: dict[str, float]
+) -> tuple[float, str | None]:
+    """Express ``x`` (in ``unit``; ``None`` means the item's own) in the item's unit.
+
+    The second value says which dose facts a per-kg conversion used, e.g.
+    ``"× 68 mL ÷ 20 kg"`` (``None`` when none were needed).
+    """
     if unit is None or unit == item.unit:
-        return x
+        return x, None
     try:
-        return convert(x, unit, item.unit)
+        return convert(x, unit, item.unit), None
     except UnitProblem as exc:
         if item.per != "kg":
             msg = f"{item.name}: {exc}"
@@ -381,7 +404,11 @@ def _to_item_unit(x: float, unit: str | None, item: SpecItem, facts: dict[str, f
             f"{' and '.join(missing)} in the context"
         )
         raise _Invalid(msg)
-    per_kg = quantity / (facts["patient_weight_kg"] * ureg.kilogram)
+    weight = facts["patient_weight_kg"]
+    per_kg = quantity / (weight * ureg.kilogram)
+    factors = f"÷ {format_number(weight)} kg"
     if "dose_volume_ml" in needed:
-        per_kg = per_kg * facts["dose_volume_ml"] * ureg.milliliter
-    return round_sig(float(per_kg.to(target.units).magnitude) / target.scale)
+        volume = facts["dose_volume_ml"]
+        per_kg = per_kg * volume * ureg.milliliter
+        factors = f"× {format_number(volume)} mL {factors}"
+    return round_sig(float(per_kg.to(target.units).magnitude) / target.scale), factors
