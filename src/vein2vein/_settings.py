@@ -9,12 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from pydantic import ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from .errors import InvalidInputError
 
 __all__ = ["Settings", "get_settings"]
 
@@ -37,6 +40,21 @@ class Settings(BaseSettings):
         Username that CLI commands act as when ``--user`` is not given.
     data_dir
         Folder holding the shared real datasets (CARPALL, SPC textbook data).
+    session_dir
+        Folder of the CLI's login-session files (one per database and user, readable
+        by their owner only). Defaults to ``$XDG_STATE_HOME/vein2vein/sessions``.
+    lockout_attempts
+        Consecutive failed password attempts that lock an account (21 CFR 11.300(d)).
+    password_min_length
+        Fewest characters a new password may have (at least 8).
+    password_max_age_days
+        Days a password stays valid before it must be changed; 0 means no expiry.
+    session_idle_minutes
+        A login session ends after this long without use.
+    session_lifetime_hours
+        A login session ends this long after login, used or not.
+    token_max_age_days
+        Longest validity an API token may be given (and its default).
     """
 
     model_config = SettingsConfigDict(env_prefix="VEIN2VEIN_", extra="ignore")
@@ -44,6 +62,13 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     user: str | None = None
     data_dir: Path = Path("../shared/data")
+    session_dir: Path | None = None
+    lockout_attempts: int = 5
+    password_min_length: int = 12
+    password_max_age_days: int = 90
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    token_max_age_days: int = 365
 
     @classmethod
     def settings_customise_sources(
@@ -60,5 +85,17 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read the settings afresh (the environment may change between calls in tests)."""
-    return Settings()
+    """Read the settings afresh (the environment may change between calls in tests).
+
+    Raises
+    ------
+    InvalidInputError
+        A setting that does not parse (``VEIN2VEIN_LOCKOUT_ATTEMPTS=many``), named.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        msg = f"setting {field} (VEIN2VEIN_{field.upper()}): {first['msg']}"
+        raise InvalidInputError(msg, field=field) from None
