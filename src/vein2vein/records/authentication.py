@@ -143,8 +143,14 @@ def _event(
     )
 
 
-def _record_failure(db: Database, username: str, *, context: str, policy: AccessPolicy) -> int:
-    """Record one failed attempt in its own unit of work; the count it reached (0: uncounted)."""
+def _record_failure(
+    db: Database, username: str, *, context: str, policy: AccessPolicy
+) -> tuple[int, bool]:
+    """Record one failed attempt in its own unit of work.
+
+    Returns the count it reached (0 when not counted) and whether the account is
+    locked now (by this attempt or a parallel one).
+    """
     with db.unit_of_work(SYSTEM) as uow:
         # Take the write lock before reading the counter, so parallel attempts queue.
         audit.serialize_writers(uow.session)
@@ -156,11 +162,11 @@ def _record_failure(db: Database, username: str, *, context: str, policy: Access
 
         if user is None or user.password_hash is None:
             event(AccessEventKind.failed_attempt, "unknown user" if user is None else "no password")
-            return 0
+            return 0, False
         if not user.active or user.locked_at is not None:
             why = "account deactivated" if not user.active else "account locked"
             event(AccessEventKind.failed_attempt, why)
-            return 0
+            return 0, user.locked_at is not None
         count = (user.failed_attempts or 0) + 1
         uow.change(user, failed_attempts=count, reason=f"failed password attempt ({context})")
         detail = f"wrong password, {count} of {policy.lockout_attempts} consecutive"
@@ -172,7 +178,7 @@ def _record_failure(db: Database, username: str, *, context: str, policy: Access
                 reason=f"locked after {count} consecutive failed password attempts",
             )
             event(AccessEventKind.lockout, detail)
-        return count
+        return count, count >= policy.lockout_attempts
 
 
 def _record_refusal(db: Database, user: User, *, context: str, detail: str) -> None:
@@ -233,15 +239,18 @@ def authenticate_password(
     try:
         check_account(user)
     except AccountDisabledError as exc:
-        _record_refusal(db, user, context=context, detail=str(exc))
+        why = "account locked" if isinstance(exc, AccountLockedError) else "account deactivated"
+        _record_refusal(db, user, context=context, detail=why)
         raise
     if not check_password(user, password):
-        count = _record_failure(db, username, context=context, policy=policy)
-        if count >= policy.lockout_attempts:
-            msg = (
-                f"{refused}; {username!r} is now locked after {count} consecutive failed "
-                "attempts (an administrator unlocks it)"
+        count, locked = _record_failure(db, username, context=context, policy=policy)
+        if locked:
+            why = (
+                f"now locked after {count} consecutive failed attempts"
+                if count >= policy.lockout_attempts
+                else "locked after repeated failed attempts"
             )
+            msg = f"{refused}; {username!r} is {why} (an administrator unlocks it)"
             raise AccountLockedError(msg)
         raise AuthenticationError(refused)
     actor = actor_of(user)
