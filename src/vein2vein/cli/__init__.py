@@ -143,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         for note in getattr(exc, "__notes__", []):
             err_console.print(f"  {escape(str(note))}", highlight=False)
         return exit_code_for(exc)
+    finally:
+        STATE.close()
     return 0
 
 

@@ -181,7 +181,7 @@ def token_list(
 ) -> None:
     """List API tokens (never the tokens themselves)."""
     with database().read() as session:
-        names = dict(session.execute(select(User.id, User.username)).tuples().all())
+        names = dict(session.execute(select(User.id, User.username)).all())
         rows = [_token_row(t, names[t.user_id]) for t in tokens_of(session, username=user)]
     if as_json:
         emit_json(rows)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +32,12 @@ class State:
     user: str | None = None
     token: str | None = None  # --token-stdin or VEIN2VEIN_TOKEN
     password: str | None = None  # --auth-password-stdin: this command only
+    opened: list[Database] = field(default_factory=list)  # closed when the command ends
+
+    def close(self) -> None:
+        """Close the connections of every database this command opened."""
+        while self.opened:
+            self.opened.pop().dispose()
 
 
 STATE = State()
@@ -40,10 +46,12 @@ STATE = State()
 def open_database() -> Database:
     """The configured database (``--db`` or ``VEIN2VEIN_DATABASE_URL``), schema not checked."""
     try:
-        return Database(STATE.database_url)
+        db = Database(STATE.database_url)
     except (ArgumentError, NoSuchModuleError) as exc:
         msg = f"not a usable SQLAlchemy database URL: {exc}"
         raise InvalidInputError(msg, field="db") from None
+    STATE.opened.append(db)
+    return db
 
 
 def database() -> Database:

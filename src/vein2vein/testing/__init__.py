@@ -9,7 +9,7 @@ in for command-line tests.
 
 from __future__ import annotations
 
-from ._cli import open_cli_sessions
+from ._cli import CliSessions, open_cli_sessions
 from ._factories import (
     PASSWORD,
     Network,
@@ -21,6 +21,7 @@ from ._factories import (
 
 __all__ = [
     "PASSWORD",
+    "CliSessions",
     "Network",
     "assert_records_equal",
     "make_batch",

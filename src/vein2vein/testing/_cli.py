@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import select
 
 from ..records import Database, User, start_session
 
-__all__ = ["open_cli_sessions"]
+__all__ = ["CliSessions", "open_cli_sessions"]
+
+#: What the ``cli_sessions`` fixture gives: ``login(database, *usernames) -> usernames``.
+CliSessions = Callable[..., list[str]]
 
 
 def open_cli_sessions(database: Database | str, *usernames: str, session_dir: Path) -> list[str]:

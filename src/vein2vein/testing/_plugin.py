@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from ..records import Database
-from ._cli import open_cli_sessions
+from ._cli import CliSessions, open_cli_sessions
 from ._factories import Network, make_network
 
 POSTGRES_ENV = "VEIN2VEIN_TEST_POSTGRES_URL"
@@ -76,10 +76,6 @@ def db(sqlite_db: Database) -> Database:
 def network(any_db: Database) -> Network:
     """Two sites and one user per role, on SQLite and PostgreSQL."""
     return make_network(any_db)
-
-
-#: ``cli_sessions(database, *usernames)``: see the fixture.
-CliSessions = Callable[..., list[str]]
 
 
 @pytest.fixture
