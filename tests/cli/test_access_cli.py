@@ -162,6 +162,12 @@ def test_login_then_act_then_logout(world: World, cli: Any) -> None:
     assert events(world.db, "qa-reviewer") == [("login", "login"), ("logout", "login")]
 
 
+def test_a_username_that_is_no_username_names_no_file(world: World, cli: Any) -> None:
+    r = cli("-u", "../../etc/x", "patient", "add", "PT-9", "--site", "HUB-A")
+    assert r.code == 2, r.text
+    assert "field 'user'" in r.text
+
+
 def test_u_selects_whose_session_acts(world: World, cli: Any, cli_sessions: CliSessions) -> None:
     cli_sessions(world.url, "operator", "clinician")
     ok(cli("-u", "clinician", "patient", "add", "PT-7", "--site", "HUB-A"))
@@ -377,6 +383,8 @@ def test_token_scopes_limit_what_it_may_do(
             session.execute(text("SELECT after_image FROM audit_entries")).scalars().all(),
             default=str,
         )
+    who = ok(cli("--token-stdin", "whoami", "--json", stdin=f"{token}\n")).json()
+    assert who == {"username": "operator", "role": "operator", "scopes": ["patient.register"]}
     ok(cli("--token-stdin", "patient", "add", "PT-5", "--site", "HUB-A", stdin=f"{token}\n"))
     refused(
         cli(

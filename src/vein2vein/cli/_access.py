@@ -15,6 +15,7 @@ from ..errors import AuthenticationError, InvalidInputError
 from ..records import (
     ApiToken,
     User,
+    authenticate_token,
     change_password,
     create_token,
     end_session,
@@ -79,6 +80,17 @@ def logout_command() -> None:
 def whoami_command(as_json: bool = typer.Option(False, "--json")) -> None:
     """Who you act as on this database, and until when (uses the session: counts as use)."""
     db = database()
+    if STATE.token is not None:
+        actor = authenticate_token(db, STATE.token)
+        scopes = sorted(actor.scopes or ())
+        if as_json:
+            emit_json({"username": actor.username, "role": actor.role, "scopes": scopes})
+        else:
+            console.print(
+                escape(f"{actor.username} ({actor.role}) by API token: {', '.join(scopes)}"),
+                highlight=False,
+            )
+        return
     stored = find_session(db, _username(required=False))
     if stored is None:
         msg = "not logged in on this database (vein2vein -u NAME login)"

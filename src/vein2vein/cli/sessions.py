@@ -68,11 +68,19 @@ def database_key(db: Database) -> str:
     return hashlib.sha256(_display_url(db.url).encode()).hexdigest()[:16]
 
 
+def _file_name(db: Database, username: str) -> str:
+    # Usernames are letters, digits, '.', '_' and '-'; anything else never names a file.
+    if not username or username[0] == "." or not all(c.isalnum() or c in "._-" for c in username):
+        msg = f"{username!r} is not a username"
+        raise InvalidInputError(msg, field="user")
+    return f"{database_key(db)}-{username}{_SUFFIX}"
+
+
 def save_session(db: Database, grant: SessionGrant, *, folder: Path | None = None) -> Path:
     """Store a new session's token for ``db`` and its user, readable by its owner only."""
     folder = folder or session_dir()
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path = folder / f"{database_key(db)}-{grant.actor.username}{_SUFFIX}"
+    path = folder / _file_name(db, grant.actor.username)
     payload = {
         "database": _display_url(db.url),
         "username": grant.actor.username,
@@ -125,7 +133,7 @@ def find_session(
     folder = folder or session_dir()
     key = database_key(db)
     if username is not None:
-        path = folder / f"{key}-{username}{_SUFFIX}"
+        path = folder / _file_name(db, username)
         return _load(path) if path.is_file() else None
     found = sorted(folder.glob(f"{key}-*{_SUFFIX}")) if folder.is_dir() else []
     if len(found) > 1:
