@@ -37,7 +37,8 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the system of record. SQLite (WAL mode) by default;
         ``postgresql+psycopg://user:pass@host/db`` selects PostgreSQL.
     user
-        Username that CLI commands act as when ``--user`` is not given.
+        Whose login session (or password) CLI commands use when ``--user`` is not given;
+        a name alone proves nothing (see ``vein2vein login``).
     data_dir
         Folder holding the shared real datasets (CARPALL, SPC textbook data).
     session_dir

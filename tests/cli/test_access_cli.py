@@ -4,8 +4,8 @@ The adversary claims a name with ``-u``, guesses passwords, forges or replays
 sessions and tokens, and acts after being deactivated; every attempt exits 3 and
 writes nothing but the record of the attempt.
 
-How a test authenticates a CLI call: the ``cli_sessions`` fixture of
-:mod:`vein2vein.testing` points ``VEIN2VEIN_SESSION_DIR`` at a folder of the test;
+How a test authenticates a CLI call: the ``cli_sessions`` fixture (tests/cli/conftest.py)
+points ``VEIN2VEIN_SESSION_DIR`` at a folder of the test;
 ``cli_sessions(url)`` logs every user of that database in, and ``vein2vein -u NAME
 ...`` then acts with NAME's session. Tests of the login itself use the real
 ``vein2vein login --password-stdin``.
@@ -26,8 +26,9 @@ import pytest
 from sqlalchemy import func, inspect, select, text, update
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import AccessEvent, ApiToken, Database, User, UserSession
-from vein2vein.testing import PASSWORD, CliSessions, make_network
+from vein2vein.testing import PASSWORD, make_network
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 NEW_PASSWORD = "a fresh and long passphrase"

@@ -19,9 +19,9 @@ from typing import Any
 import pytest
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.errors import ReasonRequiredError
 from vein2vein.records import Database, Donation
-from vein2vein.testing import CliSessions
 
 ADMIN_PW = "stapler-orbit-41x"
 OP_PW = "bench-tulip-radio-7"

@@ -16,8 +16,9 @@ import pytest
 
 from vein2vein.cli import main
 from vein2vein.cli._clinical_records import PROGRESS_MIN_ROWS
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import AssayResult, Batch, BatchStatus, Database, Sample
-from vein2vein.testing import CliSessions, Network, make_batch, make_network
+from vein2vein.testing import Network, make_batch, make_network
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 CRS_HEADER = (

@@ -23,9 +23,10 @@ from typing import Any
 import pytest
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions, open_cli_sessions
 from vein2vein.records import Database
 from vein2vein.simulate._sensors import Fault, synthetic_trajectories
-from vein2vein.testing import PASSWORD, CliSessions, make_batch, make_network, open_cli_sessions
+from vein2vein.testing import PASSWORD, make_batch, make_network
 
 LIVE_START = datetime(2026, 3, 10, tzinfo=UTC)
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -88,7 +89,7 @@ def _build(source: Path | None, target: Path, steps: Sequence[tuple[str, ...]]) 
         _env(mp, target)
         sessions = target.parent / f"{target.stem}-sessions"
         mp.setenv("VEIN2VEIN_SESSION_DIR", str(sessions))
-        open_cli_sessions(f"sqlite:///{target}", session_dir=sessions)  # -u NAME: NAME's session
+        open_cli_sessions(f"sqlite:///{target}", folder=sessions)  # -u NAME: NAME's session
         for argv in steps:
             mp.setattr("sys.stdin", io.StringIO(""))
             assert main(list(argv)) == 0, argv
@@ -186,7 +187,7 @@ def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> 
 def from_template(template: Path, db_path: Path) -> Path:
     """Copy a template into this test's file; every user is logged in (``-u NAME``)."""
     _copy(template, db_path)
-    open_cli_sessions(f"sqlite:///{db_path}", session_dir=Path(os.environ["VEIN2VEIN_SESSION_DIR"]))
+    open_cli_sessions(f"sqlite:///{db_path}", folder=Path(os.environ["VEIN2VEIN_SESSION_DIR"]))
     return db_path
 
 

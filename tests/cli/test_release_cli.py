@@ -17,9 +17,10 @@ import pytest
 from pypdf import PdfReader
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import Database
 from vein2vein.specs import shipped_spec
-from vein2vein.testing import PASSWORD, CliSessions, make_batch, make_donation, make_network
+from vein2vein.testing import PASSWORD, make_batch, make_donation, make_network
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INTAKE_SPEC = shipped_spec("apheresis-intake")

@@ -13,9 +13,10 @@ from typing import Any
 import pytest
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import Database
 from vein2vein.singlecell.profile import ProductProfile, save_profile
-from vein2vein.testing import CliSessions, make_batch, make_network
+from vein2vein.testing import make_batch, make_network
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

@@ -414,3 +414,20 @@ def test_account_errors_exit_3() -> None:
         AccountLockedError("x"),
     ):
         assert exit_code_for(error) == 3
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "fragment"),
+    [
+        pytest.param("VEIN2VEIN_LOCKOUT_ATTEMPTS", "many", "valid integer", id="not-a-number"),
+        pytest.param("VEIN2VEIN_LOCKOUT_ATTEMPTS", "0", "at least 1", id="no-lockout"),
+        pytest.param("VEIN2VEIN_PASSWORD_MIN_LENGTH", "6", "at least 8", id="below-nist"),
+    ],
+)
+def test_settings_out_of_range_are_bad_input_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, fragment: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(InvalidInputError, match=fragment) as info:
+        AccessPolicy.from_settings()
+    assert info.value.field == variable.removeprefix("VEIN2VEIN_").lower()

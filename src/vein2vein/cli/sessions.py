@@ -8,6 +8,9 @@ read or write (mode 0600, in a folder of mode 0700). The session dir is
 database URL without its password (a SQLite path made absolute), so sessions on
 different databases never mix. A file that others can read is refused, as ssh refuses
 a private key that others can read.
+
+Tests log users in with :func:`open_cli_sessions` (or the ``cli_sessions`` fixture of
+``tests/cli/conftest.py``), without typing their passwords.
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ import os
 import stat
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
+from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from .._settings import get_settings
 from ..errors import AuthenticationError, InvalidInputError
-from ..records import Database, SessionGrant
+from ..records import Database, SessionGrant, User, start_session
 
 __all__ = [
+    "CliSessions",
     "SessionFile",
     "database_key",
     "find_session",
+    "open_cli_sessions",
     "remove_session",
     "save_session",
     "session_dir",
@@ -146,3 +153,54 @@ def find_session(
 def remove_session(stored: SessionFile) -> None:
     """Delete a session file (after logout, or when the server has ended the session)."""
     stored.path.unlink(missing_ok=True)
+
+
+class CliSessions(Protocol):
+    """``login(database, *usernames)``: what the ``cli_sessions`` test fixture gives."""
+
+    def __call__(self, database: Database | str, *usernames: str) -> list[str]:
+        """Log users in (everyone when none are named); returns who."""
+        ...
+
+
+def open_cli_sessions(database: Database | str, *usernames: str, folder: Path) -> list[str]:
+    """Give users a login session on ``database``, stored in ``folder`` (for tests).
+
+    ``vein2vein -u NAME ...`` then acts with NAME's session, as after
+    ``vein2vein -u NAME login``, provided ``VEIN2VEIN_SESSION_DIR`` is ``folder``. The
+    sessions are opened with :func:`~vein2vein.records.start_session`, skipping the
+    password check that ``login`` makes (Argon2 is slow on purpose; the real login has
+    tests of its own).
+
+    Parameters
+    ----------
+    database
+        The database (or its URL) the CLI will use.
+    usernames
+        Who to log in; every active, unlocked user when none are named.
+    folder
+        The folder of session files.
+
+    Returns
+    -------
+    list[str]
+        The usernames logged in.
+    """
+    db = Database(database) if isinstance(database, str) else database
+    try:
+        names = list(usernames)
+        if not names:
+            with db.read() as session:
+                names = list(
+                    session.scalars(
+                        select(User.username)
+                        .where(User.active.is_(True), User.locked_at.is_(None))
+                        .order_by(User.username)
+                    )
+                )
+        for name in names:
+            save_session(db, start_session(db, db.actor(name)), folder=folder)
+    finally:
+        if isinstance(database, str):
+            db.dispose()
+    return names

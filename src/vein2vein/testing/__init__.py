@@ -1,15 +1,13 @@
 """Test helpers shipped with vein2vein: factories and assertions, and a pytest plugin.
 
 The plugin (:mod:`vein2vein.testing._plugin`) is registered as a pytest entry point
-and provides the ``db``, ``any_db``, ``network`` and ``cli_sessions`` fixtures. The
-factories work on any :class:`~vein2vein.records.Database`, so users can test their
-own extensions against a real system of record; :func:`open_cli_sessions` logs users
-in for command-line tests.
+and provides the ``db``, ``admin``, ``network`` fixtures. The factories work on any
+:class:`~vein2vein.records.Database`, so users can test their own extensions against
+a real system of record.
 """
 
 from __future__ import annotations
 
-from ._cli import CliSessions, open_cli_sessions
 from ._factories import (
     PASSWORD,
     Network,
@@ -21,11 +19,9 @@ from ._factories import (
 
 __all__ = [
     "PASSWORD",
-    "CliSessions",
     "Network",
     "assert_records_equal",
     "make_batch",
     "make_donation",
     "make_network",
-    "open_cli_sessions",
 ]

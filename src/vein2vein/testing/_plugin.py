@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 
 from ..records import Database
-from ._cli import CliSessions, open_cli_sessions
 from ._factories import Network, make_network
 
 POSTGRES_ENV = "VEIN2VEIN_TEST_POSTGRES_URL"
@@ -76,22 +75,3 @@ def db(sqlite_db: Database) -> Database:
 def network(any_db: Database) -> Network:
     """Two sites and one user per role, on SQLite and PostgreSQL."""
     return make_network(any_db)
-
-
-@pytest.fixture
-def cli_sessions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliSessions:
-    """Log users in for this test's CLI calls: ``cli_sessions(url)`` logs in everyone.
-
-    Points ``VEIN2VEIN_SESSION_DIR`` at a folder of this test and returns
-    ``login(database, *usernames)`` (a :class:`~vein2vein.records.Database` or URL;
-    every active user when no names are given), after which
-    ``vein2vein -u NAME ...`` acts with NAME's session. See
-    :func:`vein2vein.testing.open_cli_sessions`.
-    """
-    folder = tmp_path / "cli-sessions"
-    monkeypatch.setenv("VEIN2VEIN_SESSION_DIR", str(folder))
-
-    def login(database: Database | str, *usernames: str) -> list[str]:
-        return open_cli_sessions(database, *usernames, session_dir=folder)
-
-    return login
