@@ -51,17 +51,17 @@ from ._schema import (
     User,
     UserSession,
 )
-from .authentication import (
+from .authentication import authenticate_password
+from .deviations import acknowledge_deviation, close_deviation, open_deviation
+from .passwords import AccessPolicy, check_password, check_password_policy
+from .sessions import (
     ActiveSession,
     SessionGrant,
-    authenticate_password,
     end_session,
     login,
     resume_session,
     start_session,
 )
-from .deviations import acknowledge_deviation, close_deviation, open_deviation
-from .passwords import AccessPolicy, check_password, check_password_policy
 from .signatures import Reauthentication, SignatureStatus, reauthenticate, sign, signatures_of
 from .tokens import (
     TOKEN_SCOPES,

@@ -21,6 +21,8 @@ Passwords are hashed with Argon2id (RFC 9106 parameters of argon2-cffi).
 
 from __future__ import annotations
 
+import secrets
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -39,6 +41,7 @@ __all__ = [
     "AccessPolicy",
     "check_password",
     "check_password_policy",
+    "equalize_timing",
     "hash_password",
     "password_expired",
 ]
@@ -174,6 +177,20 @@ def check_password(user: User, password: str) -> bool:
         return _HASHER.verify(user.password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
+
+
+@cache
+def _dummy_hash() -> str:
+    return _HASHER.hash(secrets.token_urlsafe(16))
+
+
+def equalize_timing(password: str) -> None:
+    """Spend what a password check costs, for names that have no password to check.
+
+    So the time a refusal takes does not tell whether the username exists.
+    """
+    with suppress(VerificationError, InvalidHashError):
+        _HASHER.verify(_dummy_hash(), password)
 
 
 def password_expired(user: User, policy: AccessPolicy, now: datetime) -> bool:

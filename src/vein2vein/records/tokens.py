@@ -25,8 +25,9 @@ from ._actor import Actor
 from ._database import Database, UnitOfWork
 from ._schema import ApiToken, Role, User
 from ._types import utcnow
-from .authentication import actor_of, check_account, token_digest
+from .authentication import actor_of, check_account
 from .passwords import AccessPolicy
+from .sessions import token_digest
 from .users import PERMISSIONS, require
 
 __all__ = [

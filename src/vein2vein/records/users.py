@@ -18,8 +18,9 @@ from ._actor import SYSTEM, Actor
 from ._database import Database, UnitOfWork
 from ._schema import ApiToken, Role, Site, User
 from ._types import utcnow
-from .authentication import authenticate_password, end_sessions
+from .authentication import authenticate_password
 from .passwords import AccessPolicy, check_password_policy, hash_password
+from .sessions import end_sessions
 
 __all__ = [
     "PERMISSIONS",
