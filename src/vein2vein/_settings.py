@@ -9,13 +9,15 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
+
+from .errors import InvalidInputError
 
 __all__ = ["Settings", "get_settings"]
 
@@ -35,13 +37,29 @@ class Settings(BaseSettings):
         SQLAlchemy URL of the system of record. SQLite (WAL mode) by default;
         ``postgresql+psycopg://user:pass@host/db`` selects PostgreSQL.
     user
-        Username that CLI commands act as when ``--user`` is not given.
+        Whose login session (or password) CLI commands use when ``--user`` is not given;
+        a name alone proves nothing (see ``vein2vein login``).
     data_dir
         Folder holding the shared real datasets (CARPALL, SPC textbook data).
     lock_timeout_s
         How long a writer waits for another writer's lock before it gives up with
         :class:`~vein2vein.errors.DatabaseBusyError` (SQLite ``busy_timeout``,
         PostgreSQL ``lock_timeout``).
+    session_dir
+        Folder of the CLI's login-session files (one per database and user, readable
+        by their owner only). Defaults to ``$XDG_STATE_HOME/vein2vein/sessions``.
+    lockout_attempts
+        Consecutive failed password attempts that lock an account (21 CFR 11.300(d)).
+    password_min_length
+        Fewest characters a new password may have (at least 8).
+    password_max_age_days
+        Days a password stays valid before it must be changed; 0 means no expiry.
+    session_idle_minutes
+        A login session ends after this long without use.
+    session_lifetime_hours
+        A login session ends this long after login, used or not.
+    token_max_age_days
+        Longest validity an API token may be given (and its default).
     """
 
     model_config = SettingsConfigDict(env_prefix="VEIN2VEIN_", extra="ignore")
@@ -50,6 +68,13 @@ class Settings(BaseSettings):
     user: str | None = None
     data_dir: Path = Path("../shared/data")
     lock_timeout_s: float = Field(default=30.0, gt=0, le=3600)
+    session_dir: Path | None = None
+    lockout_attempts: int = 5
+    password_min_length: int = 12
+    password_max_age_days: int = 90
+    session_idle_minutes: int = 30
+    session_lifetime_hours: int = 12
+    token_max_age_days: int = 365
 
     @classmethod
     def settings_customise_sources(
@@ -66,5 +91,17 @@ class Settings(BaseSettings):
 
 
 def get_settings() -> Settings:
-    """Read the settings afresh (the environment may change between calls in tests)."""
-    return Settings()
+    """Read the settings afresh (the environment may change between calls in tests).
+
+    Raises
+    ------
+    InvalidInputError
+        A setting that does not parse (``VEIN2VEIN_LOCKOUT_ATTEMPTS=many``), named.
+    """
+    try:
+        return Settings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        msg = f"setting {field} (VEIN2VEIN_{field.upper()}): {first['msg']}"
+        raise InvalidInputError(msg, field=field) from None

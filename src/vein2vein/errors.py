@@ -14,6 +14,10 @@ into exit code 2, the API into HTTP 422.
     ├── RecordConflictError      a write that collides with what is stored
     ├── ReasonRequiredError      a change to a signed or released record without a reason
     ├── PermissionDeniedError    the acting user's role does not allow the action
+    │   ├── AuthenticationError  who is acting is not proven: no valid session, token or password
+    │   │   └── PasswordExpiredError  the password must be changed before anything else
+    │   └── AccountDisabledError the account is deactivated
+    │       └── AccountLockedError   locked after repeated failed password attempts
     ├── SignatureError           re-authentication failed or a signature cannot be made
     ├── TransitionRefusedError   a guard said no (release without a passing review...)
     ├── AuditIntegrityError      the audit trail does not verify
@@ -25,10 +29,14 @@ Readers attach the offending line or row with :meth:`BaseException.add_note`.
 from __future__ import annotations
 
 __all__ = [
+    "AccountDisabledError",
+    "AccountLockedError",
     "AuditIntegrityError",
+    "AuthenticationError",
     "DatabaseBusyError",
     "IdentityError",
     "InvalidInputError",
+    "PasswordExpiredError",
     "PermissionDeniedError",
     "ReasonRequiredError",
     "RecordConflictError",
@@ -95,6 +103,26 @@ class ReasonRequiredError(Vein2veinError):
 
 class PermissionDeniedError(Vein2veinError):
     """The acting user's role does not permit the action."""
+
+
+class AuthenticationError(PermissionDeniedError):
+    """The acting user's identity is not proven (21 CFR 11.10(d), 11.300).
+
+    No session, token or password was given, or the one given is unknown, forged,
+    expired, revoked or wrong.
+    """
+
+
+class PasswordExpiredError(AuthenticationError):
+    """The password is past its maximum age or was set by an admin; it only serves to change it."""
+
+
+class AccountDisabledError(PermissionDeniedError):
+    """The account is deactivated: its sessions and tokens no longer work."""
+
+
+class AccountLockedError(AccountDisabledError):
+    """The account is locked after repeated failed password attempts; an admin unlocks it."""
 
 
 class SignatureError(Vein2veinError):

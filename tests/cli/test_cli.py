@@ -19,13 +19,14 @@ from typing import Any
 import pytest
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.errors import ReasonRequiredError
 from vein2vein.records import Database, Donation
 from vein2vein.testing import PASSING_INTAKE
 
-ADMIN_PW = "admin-password-1"
-OP_PW = "operator-password-1"
-QC_PW = "qc-analyst-password-1"
+ADMIN_PW = "stapler-orbit-41x"
+OP_PW = "bench-tulip-radio-7"
+QC_PW = "quiet-harbor-lamp-9"
 
 # DINs with their ISBT 128 keyboard check characters (ST-001 ISO/IEC 7064 MOD 37-2).
 DIN1 = "W0000 26 000001 00 F"
@@ -58,8 +59,11 @@ Cli = Callable[..., Result]
 
 
 @pytest.fixture
-def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A not-yet-created SQLite file that the CLI uses through VEIN2VEIN_DATABASE_URL."""
+def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_sessions: CliSessions) -> Path:
+    """A not-yet-created SQLite file that the CLI uses through VEIN2VEIN_DATABASE_URL.
+
+    Login sessions go to a folder of this test (``cli_sessions`` sets it).
+    """
     path = tmp_path / "v2v.db"
     monkeypatch.chdir(tmp_path)  # no stray vein2vein.toml or vein2vein.db is picked up
     monkeypatch.delenv("VEIN2VEIN_USER", raising=False)
@@ -99,10 +103,11 @@ def write_intake(path: Path, *dins: str) -> Path:
 def build_world(run: Callable[..., int]) -> None:
     """Admin, sites HUB-A (W0000) and HUB-B (A9999), users op (operator at HUB-A) and qc
     (qc_analyst), patient PT-1, donation DIN1 (accepted at intake) and its batch BATCH1,
-    all through the CLI (in the working folder)."""
+    all through the CLI (in the working folder), each user logged in with their password."""
     write_intake(Path("intake-din1.csv"), DIN1_13)
     steps = [
         ("init --admin admin --password-stdin", f"{ADMIN_PW}\n"),
+        ("-u admin login --password-stdin", f"{ADMIN_PW}\n"),
         ("-u admin site add HUB-A --name 'Hub A' --fin W0000", ""),
         ("-u admin site add HUB-B --name 'Hub B' --fin A9999", ""),
         (
@@ -114,12 +119,14 @@ def build_world(run: Callable[..., int]) -> None:
             "-u admin user add qc --name 'Quincy Analyst' --role qc_analyst --password-stdin",
             f"{QC_PW}\n",
         ),
+        ("-u op login --password-stdin", f"{OP_PW}\n"),
         ("-u op patient add PT-1 --site HUB-A", ""),
         (
             f"-u op donation register '{DIN1}' --patient PT-1 --site HUB-A"
             " --collected-at 2026-03-02T08:00:00Z --volume-ml 250",
             "",
         ),
+        ("-u qc login --password-stdin", f"{QC_PW}\n"),
         ("-u qc intake import intake-din1.csv", ""),
         (
             f"-u op batch start {DIN1_13} --site HUB-A --product 'anti-CD19 CAR-T'"
@@ -140,6 +147,7 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
         mp.delenv("VEIN2VEIN_USER", raising=False)
         mp.delenv("VEIN2VEIN_CONFIG", raising=False)
         mp.setenv("VEIN2VEIN_DATABASE_URL", f"sqlite:///{path}")
+        mp.setenv("VEIN2VEIN_SESSION_DIR", str(path.parent / "sessions"))
 
         def run(*argv: str, stdin: str) -> int:
             mp.setattr("sys.stdin", io.StringIO(stdin))
@@ -150,13 +158,17 @@ def world_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def world(db_path: Path, world_template: Path) -> Path:
-    """A fresh copy of the world in this test's own SQLite file."""
+def world(db_path: Path, world_template: Path, cli_sessions: CliSessions) -> Path:
+    """A fresh copy of the world in this test's own SQLite file, its users logged in.
+
+    ``-u NAME`` then acts with NAME's session (admin, op and qc).
+    """
     with (
         closing(sqlite3.connect(world_template)) as src,
         closing(sqlite3.connect(db_path)) as dst,
     ):
         src.backup(dst)
+    cli_sessions(f"sqlite:///{db_path}")
     return db_path
 
 
@@ -195,6 +207,8 @@ def audit_entries(path: Path) -> int:
 def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     r = ok(cli("init", "--admin", "admin", "--password-stdin", stdin=f"{ADMIN_PW}\n"))
     assert "first administrator 'admin' registered" in r.text
+    r = ok(cli("-u", "admin", "login", "--password-stdin", stdin=f"{ADMIN_PW}\n"))
+    assert "logged in as admin (admin)" in r.text
 
     site = ok(
         cli("-u", "admin", "site", "add", "HUB-A", "--name", "Hub A", "--fin", "w0000", "--json")
@@ -230,6 +244,7 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
         ("op", "operator"),
         ("qc", "qc_analyst"),
     }
+    ok(cli("-u", "op", "login", "--password-stdin", stdin=f"{OP_PW}\n"))
 
     patient = ok(cli("-u", "op", "patient", "add", "PT-1", "--site", "HUB-A", "--json")).json()
     assert patient["patient_code"] == "PT-1"
@@ -446,7 +461,21 @@ BAD_INPUT = [
         (*ADD_USER, "--role", "operator"),
         "short\n",
         "password",
-        "at least 8 characters",
+        "at least 12 characters",
+    ),
+    (
+        "common-password",
+        (*ADD_USER, "--role", "operator"),
+        "password1234\n",
+        "password",
+        "commonly used passwords",
+    ),
+    (
+        "password-contains-username",
+        (*ADD_USER, "--role", "operator"),
+        "steve-and-eve-forever\n",
+        "password",
+        "may not contain the username",
     ),
     (
         "no-password-on-stdin",
@@ -521,11 +550,6 @@ def test_bad_input_exits_2_names_the_field_and_writes_nothing(
             "a site with facility_id 'A9999' already exists (HUB-B)",
             id="dup-fin",
         ),
-        pytest.param(
-            ("-u", "nobody", "patient", "add", "PT-2", "--site", "HUB-A"),
-            "no user 'nobody'",
-            id="unknown-user",
-        ),
         pytest.param(("batch", "show", "NO-SUCH-BATCH"), "no batch 'NO-SUCH-BATCH'", id="no-batch"),
     ],
 )
@@ -573,18 +597,21 @@ def test_qc_analyst_may_not_start_a_batch(world: Path, cli: Cli) -> None:
     assert table_counts(world) == before
 
 
-def test_write_without_acting_user_exits_2_naming_user(world: Path, cli: Cli) -> None:
+def test_write_without_acting_user_among_several_sessions_exits_2_naming_user(
+    world: Path, cli: Cli
+) -> None:
     before = table_counts(world)
     r = cli("patient", "add", "PT-2", "--site", "HUB-A")
     assert r.code == 2, r.text
     assert "field 'user'" in r.text
+    assert "several users are logged in on this database (admin, op, qc)" in r.text
     assert "--user" in r.text
     assert table_counts(world) == before
 
 
 def test_second_init_cannot_register_another_first_admin(world: Path, cli: Cli) -> None:
     before = table_counts(world)
-    r = cli("init", "--admin", "mallory", "--password-stdin", stdin="mallory-password\n")
+    r = cli("init", "--admin", "mallory", "--password-stdin", stdin="a long passphrase 7\n")
     assert r.code == 3, r.text
     assert table_counts(world) == before
 
@@ -713,7 +740,13 @@ def test_wrong_password_is_refused_and_signs_nothing(world: Path, cli: Cli) -> N
     assert r.code == 3, r.text
     assert "re-authentication failed for 'qc'" in r.text
     assert signature_rows(world) == 0
-    assert table_counts(world) == before
+    after = table_counts(world)
+    # Only the failed attempt is written: an access event and the user's count, audited.
+    assert after.pop("access_events") == before.pop("access_events") + 1
+    assert after.pop("audit_entries") == before.pop("audit_entries") + 2
+    assert after == before
+    [(count,)] = query(world, "SELECT failed_attempts FROM users WHERE username = 'qc'")
+    assert count == 1
 
 
 def test_unknown_signature_meaning_is_bad_input(world: Path, cli: Cli) -> None:
@@ -824,7 +857,8 @@ def test_module_runs_as_a_console_program(tmp_path: Path) -> None:
     assert "Usage: vein2vein" in shown.stdout
     listed = set(re.findall(r"^\S ([a-z]+) {2,}\S", shown.stdout, flags=re.MULTILINE))
     assert listed == {
-        *("init", "sign", "demo", "site", "user", "patient"),
+        *("init", "login", "logout", "whoami", "password", "token"),
+        *("sign", "demo", "site", "user", "patient"),
         *("donation", "batch", "custody", "audit", "spec", "intake", "release"),
         *("process", "deviation", "investigation", "comparability", "clinical", "invivo", "sc"),
     }

@@ -16,6 +16,7 @@ import pytest
 
 from vein2vein.cli import main
 from vein2vein.cli._clinical_records import PROGRESS_MIN_ROWS
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import AssayResult, Batch, BatchStatus, Database, Disposition, Sample
 from vein2vein.testing import Network, make_batch, make_network
 
@@ -103,11 +104,14 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture
-def world(template: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
+def world(
+    template: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_sessions: CliSessions
+) -> World:
     path = tmp_path / "v2v.db"
     with closing(sqlite3.connect(template.path)) as src, closing(sqlite3.connect(path)) as dst:
         src.backup(dst)
     monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", f"sqlite:///{path}")
+    cli_sessions(f"sqlite:///{path}")  # every user logged in: -u NAME acts with NAME's session
     return World(path, template.lots)
 
 

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import func, select
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import AuditEntry, Database, InvivoDosing, InvivoLot, Signature
 from vein2vein.testing import PASSWORD, make_network
 
@@ -46,13 +47,16 @@ class Result:
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Database]:
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_sessions: CliSessions
+) -> Iterator[Database]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("VEIN2VEIN_USER", raising=False)
     url = f"sqlite:///{tmp_path / 'records.db'}"
     monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", url)
     db = Database(url)
     make_network(db)
+    cli_sessions(url)  # every user logged in: `-u NAME` acts with NAME's session
     yield db
     db.dispose()
 

@@ -17,6 +17,7 @@ import pytest
 from pypdf import PdfReader
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import Database
 from vein2vein.specs import shipped_spec
 from vein2vein.testing import PASSWORD, make_batch, make_donation, make_network
@@ -103,12 +104,18 @@ def template(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 @pytest.fixture
-def world(template: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> World:
-    """A fresh copy of the world, used by the CLI through VEIN2VEIN_DATABASE_URL."""
+def world(
+    template: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_sessions: CliSessions
+) -> World:
+    """A fresh copy of the world, used by the CLI through VEIN2VEIN_DATABASE_URL.
+
+    Every user is logged in: ``-u NAME`` acts with NAME's session.
+    """
     path = tmp_path / "v2v.db"
     with closing(sqlite3.connect(template.path)) as src, closing(sqlite3.connect(path)) as dst:
         src.backup(dst)
     monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", f"sqlite:///{path}")
+    cli_sessions(f"sqlite:///{path}")
     return World(path, template.dins, template.batches)
 
 
@@ -375,7 +382,11 @@ def test_a_refused_disposition_exits_1_with_its_reasons(
         "-u", "qa-reviewer", *decide, "rejected", "--justification", "VCN OOS", stdin="guess-1234\n"
     )
     assert r.code == 3 and "re-authentication failed" in r.text
-    assert table_counts(world.path) == before
+    after = table_counts(world.path)
+    # Only the failed password attempt is written: an access event and the user's count.
+    assert after.pop("access_events") == before.pop("access_events") + 1
+    assert after.pop("audit_entries") == before.pop("audit_entries") + 2
+    assert after == before
     assert batch_status(world, batch) == "quarantine"
 
     r = ok(

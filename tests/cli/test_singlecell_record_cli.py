@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import Database
 from vein2vein.singlecell.profile import ProductProfile, save_profile
 from vein2vein.testing import make_batch, make_network
@@ -21,11 +22,14 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
 
 @pytest.fixture
-def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+def world(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_sessions: CliSessions
+) -> tuple[Path, str]:
     path = tmp_path / "v2v.db"
     db = Database(f"sqlite:///{path}")
     try:
         batch = make_batch(make_network(db)).batch_code
+        cli_sessions(db)  # every user logged in: -u NAME acts with NAME's session
     finally:
         db.dispose()
     monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", f"sqlite:///{path}")

@@ -89,7 +89,7 @@ def test_verify_passes_on_an_intact_trail(network: Network) -> None:
 
 def test_triggers_refuse_update_and_delete_of_audit_rows(any_db: Database) -> None:
     with any_db.unit_of_work(any_db.system) as uow:
-        add_user(uow, username="root", full_name="Root", role="admin", password="12345678x")
+        add_user(uow, username="root", full_name="Root", role="admin", password="trail-test-pw-9")
     for statement in ("UPDATE audit_entries SET reason = 'x'", "DELETE FROM audit_entries"):
         with pytest.raises(DBAPIError, match="append-only"), any_db.engine.begin() as conn:
             conn.execute(text(statement))

@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import OperationalError
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import open_cli_sessions
 from vein2vein.errors import DatabaseBusyError
 from vein2vein.identity import register_patient
 from vein2vein.records import AuditEntry, Database, Patient, audit
@@ -98,7 +99,9 @@ def test_a_read_session_cannot_write_on_sqlite(db: Database) -> None:
 
 
 def test_the_cli_reads_beside_a_writer_and_a_blocked_write_exits_4(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("VEIN2VEIN_LOCK_TIMEOUT_S", "0.5")
@@ -106,6 +109,8 @@ def test_the_cli_reads_beside_a_writer_and_a_blocked_write_exits_4(
     monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", url)
     net = make_network(Database(url))
     batch = make_batch(net)
+    monkeypatch.setenv("VEIN2VEIN_SESSION_DIR", str(tmp_path / "sessions"))
+    open_cli_sessions(url, "operator", folder=tmp_path / "sessions")
 
     with writer_holding_the_lock(net.db):
         capsys.readouterr()

@@ -5,12 +5,15 @@ Exit codes
 0   done (a check passed)
 1   done, and a check said no (tampered audit trail, refused hand-off, refused disposition)
 2   bad input: a field, file or record that cannot be accepted; nothing was written
-3   not allowed: the acting user's role, or re-authentication failed
+3   not allowed: not authenticated (no valid session, token or password), the account is
+    deactivated or locked, the role or the token's scopes do not allow it, or
+    re-authentication for a signature failed
 4   any other vein2vein error (e.g. the database needs ``vein2vein init``)
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import typer
@@ -27,6 +30,7 @@ from ..errors import (
     Vein2veinError,
 )
 from . import (
+    _access,
     _admin,
     _audit,
     _clinical,
@@ -41,7 +45,7 @@ from . import (
     _singlecell,
     _specs,
 )
-from ._common import STATE, err_console
+from ._common import STATE, err_console, read_secret_line
 
 __all__ = ["app", "exit_code_for", "main", "run"]
 
@@ -60,14 +64,42 @@ def _global(
         None, "--db", envvar="VEIN2VEIN_DATABASE_URL", help="SQLAlchemy URL of the database."
     ),
     user: str | None = typer.Option(
-        None, "--user", "-u", envvar="VEIN2VEIN_USER", help="Who is acting (username)."
+        None,
+        "--user",
+        "-u",
+        envvar="VEIN2VEIN_USER",
+        help="Who is acting: whose login session (or password) proves it.",
+    ),
+    token_stdin: bool = typer.Option(
+        False,
+        "--token-stdin",
+        help="Act with an API token read from the first line of stdin (or VEIN2VEIN_TOKEN).",
+    ),
+    auth_password_stdin: bool = typer.Option(
+        False,
+        "--auth-password-stdin",
+        help="Prove who is acting with their password, read from the first line of stdin, "
+        "for this command only (scripts); a command that signs reads its own next line.",
     ),
 ) -> None:
     STATE.database_url = db
     STATE.user = user
+    STATE.token = None
+    STATE.password = None
+    if token_stdin and auth_password_stdin:
+        msg = "give one credential: --token-stdin or --auth-password-stdin"
+        raise InvalidInputError(msg, field="token")
+    # Global credentials come first on stdin, before anything the command reads.
+    if token_stdin:
+        STATE.token = read_secret_line("token")
+    elif auth_password_stdin:
+        STATE.password = read_secret_line("password")
+    elif os.environ.get("VEIN2VEIN_TOKEN"):
+        STATE.token = os.environ["VEIN2VEIN_TOKEN"]
 
 
 _admin.register(app)
+_access.register(app)
 _identity.register(app)
 _specs.register(app)
 _release.register(app)
@@ -113,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         for note in getattr(exc, "__notes__", []):
             err_console.print(f"  {escape(str(note))}", highlight=False)
         return exit_code_for(exc)
+    finally:
+        STATE.close()
     return 0
 
 

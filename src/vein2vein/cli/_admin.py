@@ -10,9 +10,21 @@ from rich.table import Table
 from sqlalchemy import select
 
 from .. import identity
-from ..records import SYSTEM, Site, User, add_user
+from ..records import (
+    SYSTEM,
+    AccessPolicy,
+    Site,
+    User,
+    add_user,
+    check_password_policy,
+    deactivate_user,
+    reactivate_user,
+    reset_password,
+    unlock_user,
+)
 from ..records._canonical import record_image
-from ..records.users import hash_password
+from ..records._types import utcnow
+from ..records.passwords import password_expired
 from ._common import acting, console, database, emit_json, open_database, read_password
 
 site_app = typer.Typer(
@@ -28,12 +40,16 @@ def init(
         False, "--password-stdin", help="Read the password from stdin."
     ),
 ) -> None:
-    """Create or upgrade the database schema; optionally register the first admin."""
+    """Create or upgrade the database schema; optionally register the first admin.
+
+    Only the first administrator of an empty database is registered this way; then
+    log in (vein2vein -u NAME login) and add everyone else as that admin.
+    """
     # Ask for the password first, so a bad one leaves the database untouched.
     password = None
     if admin is not None:
         password = read_password(stdin=password_stdin, confirm=not password_stdin)
-        hash_password(password)  # validates the length before anything is written
+        check_password_policy(password, username=admin)
     db = open_database()
     db.upgrade()
     console.print(escape(f"database {db!r} at schema {db.current_revision()}"), highlight=False)
@@ -90,9 +106,14 @@ def user_add(
     ),
     site: str | None = typer.Option(None, "--site", help="Home site code."),
     password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from stdin."
+        False, "--password-stdin", help="Read the new user's password from stdin."
     ),
-    no_password: bool = typer.Option(False, "--no-password", help="A user who cannot sign."),
+    no_password: bool = typer.Option(
+        False, "--no-password", help="A user who cannot log in with a password or sign."
+    ),
+    must_change: bool = typer.Option(
+        False, "--must-change-password", help="The password only serves to set a new one."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Register a user (admins only)."""
@@ -104,7 +125,13 @@ def user_add(
     with db.unit_of_work(actor) as uow:
         home = uow.get(Site, site) if site else None
         user = add_user(
-            uow, username=username, full_name=name, role=role, password=password, site=home
+            uow,
+            username=username,
+            full_name=name,
+            role=role,
+            password=password,
+            site=home,
+            must_change_password=must_change,
         )
     if as_json:
         emit_json({k: v for k, v in record_image(user).items() if k != "password_hash"})
@@ -112,25 +139,92 @@ def user_add(
         console.print(escape(f"user {user.username} ({user.role}) registered"), highlight=False)
 
 
+_REASON = typer.Option(..., "--reason", help="Why (it goes into the audit trail).")
+
+
+@user_app.command("deactivate")
+def user_deactivate(
+    username: str = typer.Argument(..., help="Login name."), reason: str = _REASON
+) -> None:
+    """Deactivate a user (admins): their sessions end, their API tokens are revoked."""
+    db = database()
+    with db.unit_of_work(acting(db)) as uow:
+        deactivate_user(uow, username, reason=reason)
+    console.print(escape(f"user {username} deactivated"), highlight=False)
+
+
+@user_app.command("reactivate")
+def user_reactivate(
+    username: str = typer.Argument(..., help="Login name."), reason: str = _REASON
+) -> None:
+    """Reactivate a deactivated user (admins); they log in anew."""
+    db = database()
+    with db.unit_of_work(acting(db)) as uow:
+        reactivate_user(uow, username, reason=reason)
+    console.print(escape(f"user {username} reactivated"), highlight=False)
+
+
+@user_app.command("unlock")
+def user_unlock(
+    username: str = typer.Argument(..., help="Login name."), reason: str = _REASON
+) -> None:
+    """Unlock a user locked after failed password attempts (admins)."""
+    db = database()
+    with db.unit_of_work(acting(db)) as uow:
+        unlock_user(uow, username, reason=reason)
+    console.print(escape(f"user {username} unlocked"), highlight=False)
+
+
+@user_app.command("reset-password")
+def user_reset_password(
+    username: str = typer.Argument(..., help="Login name."),
+    reason: str = _REASON,
+    password_stdin: bool = typer.Option(
+        False, "--password-stdin", help="Read the new password from stdin."
+    ),
+) -> None:
+    """Set a user's password (admins); it only serves to choose a new one at first use."""
+    db = database()
+    actor = acting(db)
+    password = read_password(stdin=password_stdin, confirm=not password_stdin)
+    with db.unit_of_work(actor) as uow:
+        reset_password(uow, username, password=password, reason=reason)
+    console.print(
+        escape(f"password of {username} reset; it must be changed at first use"), highlight=False
+    )
+
+
 @user_app.command("list")
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
-    """List the users."""
+    """List the users, with their account state."""
+    policy = AccessPolicy.from_settings()
+    now = utcnow()
     with database().read() as session:
         users = session.scalars(select(User).order_by(User.username)).all()
         rows: list[dict[str, Any]] = [
-            {"username": u.username, "name": u.full_name, "role": str(u.role), "active": u.active}
+            {
+                "username": u.username,
+                "name": u.full_name,
+                "role": str(u.role),
+                "active": u.active,
+                "locked": u.locked_at is not None,
+                "failed_attempts": u.failed_attempts or 0,
+                "password_expired": bool(u.password_hash) and password_expired(u, policy, now),
+            }
             for u in users
         ]
     if as_json:
         emit_json(rows)
         return
-    table = Table("username", "name", "role", "active")
+    table = Table("username", "name", "role", "active", "locked", "password")
     for r in rows:
         table.add_row(
             escape(r["username"]),
             escape(r["name"]),
             r["role"],
             "yes" if r["active"] else "no",
+            "LOCKED" if r["locked"] else "",
+            "expired" if r["password_expired"] else "",
         )
     console.print(table)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,9 +14,10 @@ from rich.markup import escape
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .._settings import get_settings
-from ..errors import InvalidInputError, Vein2veinError
-from ..records import Actor, Database
+from ..errors import AuthenticationError, InvalidInputError, Vein2veinError
+from ..records import Actor, Database, authenticate_password, authenticate_token, resume_session
 from ..records._canonical import to_jsonable
+from .sessions import find_session, remove_session
 
 # Messages are not wrapped when piped, so scripts see each one on one line.
 console = Console(soft_wrap=True)
@@ -29,6 +30,14 @@ class State:
 
     database_url: str | None = None
     user: str | None = None
+    token: str | None = None  # --token-stdin or VEIN2VEIN_TOKEN
+    password: str | None = None  # --auth-password-stdin: this command only
+    opened: list[Database] = field(default_factory=list)  # closed when the command ends
+
+    def close(self) -> None:
+        """Close the connections of every database this command opened."""
+        while self.opened:
+            self.opened.pop().dispose()
 
 
 STATE = State()
@@ -37,10 +46,12 @@ STATE = State()
 def open_database() -> Database:
     """The configured database (``--db`` or ``VEIN2VEIN_DATABASE_URL``), schema not checked."""
     try:
-        return Database(STATE.database_url)
+        db = Database(STATE.database_url)
     except (ArgumentError, NoSuchModuleError) as exc:
         msg = f"not a usable SQLAlchemy database URL: {exc}"
         raise InvalidInputError(msg, field="db") from None
+    STATE.opened.append(db)
+    return db
 
 
 def database() -> Database:
@@ -51,12 +62,44 @@ def database() -> Database:
 
 
 def acting(db: Database) -> Actor:
-    """The acting user from ``--user`` or ``VEIN2VEIN_USER``."""
+    """Who is acting, proven (21 CFR 11.10(d)); every command that changes records calls it.
+
+    In order: an API token (``--token-stdin`` or ``VEIN2VEIN_TOKEN``), a password for
+    this one command (``--auth-password-stdin``), or the login session of ``--user``
+    (``VEIN2VEIN_USER``), or the sole session on this database when no user is named.
+
+    Raises
+    ------
+    AuthenticationError
+        No credential, or one that is forged, expired, revoked or wrong (exit 3).
+    AccountDisabledError
+        The user is deactivated or locked (exit 3).
+    """
     username = STATE.user or get_settings().user
-    if not username:
-        msg = "say who is acting: --user NAME (or set VEIN2VEIN_USER)"
-        raise InvalidInputError(msg, field="user")
-    return db.actor(username)
+    if STATE.token is not None:
+        actor = authenticate_token(db, STATE.token)
+        if username is not None and username != actor.username:
+            msg = f"the API token acts as {actor.username!r}, not as {username!r}"
+            raise AuthenticationError(msg)
+        return actor
+    if STATE.password is not None:
+        if not username:
+            msg = "say who is acting: --user NAME (or set VEIN2VEIN_USER)"
+            raise InvalidInputError(msg, field="user")
+        return authenticate_password(db, username, STATE.password, context="command")
+    stored = find_session(db, username)
+    if stored is None:
+        who = f"as {username!r} " if username else ""
+        msg = (
+            f"not logged in {who}on this database: run `vein2vein -u NAME login`, or give "
+            "--auth-password-stdin or an API token (--token-stdin, VEIN2VEIN_TOKEN)"
+        )
+        raise AuthenticationError(msg)
+    try:
+        return resume_session(db, stored.token).actor
+    except AuthenticationError:
+        remove_session(stored)  # ended on the server: the file is of no further use
+        raise
 
 
 def emit_json(payload: Any) -> None:
@@ -79,16 +122,23 @@ def parse_time(value: str | None, field: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
-def read_password(*, stdin: bool, confirm: bool = False) -> str:
-    """A password from standard input (``--password-stdin``) or a hidden prompt."""
+def read_password(
+    *, stdin: bool, confirm: bool = False, prompt: str = "Password", field: str = "password"
+) -> str:
+    """A password from standard input (``--password-stdin``: one line) or a hidden prompt."""
     if stdin:
-        line = sys.stdin.readline().rstrip("\r\n")
-        if not line:
-            msg = "no password on standard input"
-            raise InvalidInputError(msg, field="password")
-        return line
-    value: str = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
+        return read_secret_line(field)
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return value
+
+
+def read_secret_line(field: str) -> str:
+    """The next line of standard input, which must not be empty (a password or token)."""
+    line = sys.stdin.readline().rstrip("\r\n")
+    if not line:
+        msg = f"no {field.replace('_', ' ')} on standard input"
+        raise InvalidInputError(msg, field=field)
+    return line
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -109,4 +159,5 @@ __all__ = [
     "open_database",
     "parse_time",
     "read_password",
+    "read_secret_line",
 ]

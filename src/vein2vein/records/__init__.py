@@ -13,6 +13,9 @@ from ._canonical import canonical_json, content_hash, record_image
 from ._database import Database, UnitOfWork, get_record
 from ._schema import (
     AUDITED_MODELS,
+    AccessEvent,
+    AccessEventKind,
+    ApiToken,
     AssayResult,
     Audited,
     AuditEntry,
@@ -48,10 +51,13 @@ from ._schema import (
     Site,
     ToxicityAssessment,
     User,
+    UserSession,
 )
 from ._types import CLOCK_SKEW
+from .authentication import authenticate_password
 from .deviations import acknowledge_deviation, close_deviation, open_deviation
 from .investigations import INVESTIGATION_OUTCOMES, close_investigation
+from .passwords import AccessPolicy, check_password, check_password_policy
 from .problems import (
     IMPACT_CONCLUSIONS,
     LINK_ROUTES,
@@ -65,8 +71,33 @@ from .problems import (
     link_problem,
     problem_fingerprint,
 )
+from .sessions import (
+    ActiveSession,
+    SessionGrant,
+    end_session,
+    login,
+    resume_session,
+    start_session,
+)
 from .signatures import Reauthentication, SignatureStatus, reauthenticate, sign, signatures_of
-from .users import add_user, check_password, require
+from .tokens import (
+    TOKEN_SCOPES,
+    IssuedToken,
+    authenticate_token,
+    create_token,
+    revoke_token,
+    tokens_of,
+)
+from .users import (
+    PERMISSIONS,
+    add_user,
+    change_password,
+    deactivate_user,
+    reactivate_user,
+    require,
+    reset_password,
+    unlock_user,
+)
 
 __all__ = [
     "AUDITED_MODELS",
@@ -74,8 +105,15 @@ __all__ = [
     "IMPACT_CONCLUSIONS",
     "INVESTIGATION_OUTCOMES",
     "LINK_ROUTES",
+    "PERMISSIONS",
     "SYSTEM",
+    "TOKEN_SCOPES",
+    "AccessEvent",
+    "AccessEventKind",
+    "AccessPolicy",
+    "ActiveSession",
     "Actor",
+    "ApiToken",
     "AssayResult",
     "AuditEntry",
     "Audited",
@@ -97,6 +135,7 @@ __all__ = [
     "Investigation",
     "InvivoDosing",
     "InvivoLot",
+    "IssuedToken",
     "KineticsSample",
     "Notification",
     "Patient",
@@ -110,6 +149,7 @@ __all__ = [
     "ResponseAssessment",
     "Role",
     "Sample",
+    "SessionGrant",
     "Signature",
     "SignatureMeaning",
     "SignatureStatus",
@@ -117,26 +157,42 @@ __all__ = [
     "ToxicityAssessment",
     "UnitOfWork",
     "User",
+    "UserSession",
     "acknowledge_deviation",
     "add_user",
     "assess_impact",
     "audit",
+    "authenticate_password",
+    "authenticate_token",
     "batch_problems",
     "canonical_json",
+    "change_password",
     "check_password",
+    "check_password_policy",
     "close_deviation",
     "close_investigation",
     "conclusion_words",
     "content_hash",
+    "create_token",
+    "deactivate_user",
+    "end_session",
     "get_problem",
     "get_record",
     "latest_assessment",
     "link_problem",
+    "login",
     "open_deviation",
     "problem_fingerprint",
+    "reactivate_user",
     "reauthenticate",
     "record_image",
     "require",
+    "reset_password",
+    "resume_session",
+    "revoke_token",
     "sign",
     "signatures_of",
+    "start_session",
+    "tokens_of",
+    "unlock_user",
 ]

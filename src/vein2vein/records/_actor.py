@@ -21,11 +21,15 @@ class Actor:
     role
         The user's role at the time of the action (kept in the audit entry, since
         roles can change later).
+    scopes
+        For an actor authenticated by an API token, the actions the token allows
+        (within the role's); ``None`` when the role alone decides.
     """
 
     user_id: int | None
     username: str
     role: str
+    scopes: frozenset[str] | None = None
 
 
 #: The actor of schema creation and of the first administrator's registration.

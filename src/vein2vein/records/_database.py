@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .._settings import get_settings
 from ..errors import (
+    AccountDisabledError,
+    AccountLockedError,
     DatabaseBusyError,
     InvalidInputError,
     RecordConflictError,
@@ -301,7 +303,18 @@ class Database:
             yield session
 
     def actor(self, username: str) -> Actor:
-        """The :class:`Actor` for an active user; errors name an unknown or inactive one."""
+        """The :class:`Actor` for an active, unlocked user (no credential is checked).
+
+        For in-process callers that act on their own authority (the demo, tests);
+        shells prove who is acting with :mod:`vein2vein.records.authentication`.
+
+        Raises
+        ------
+        RecordNotFoundError
+            No such user.
+        AccountDisabledError, AccountLockedError
+            The user is deactivated or locked.
+        """
         with self.read() as session:
             user = session.scalars(select(User).where(User.username == username)).one_or_none()
             if user is None:
@@ -309,7 +322,10 @@ class Database:
                 raise RecordNotFoundError(msg)
             if not user.active:
                 msg = f"user {username!r} is deactivated"
-                raise RecordConflictError(msg)
+                raise AccountDisabledError(msg)
+            if user.locked_at is not None:
+                msg = f"user {username!r} is locked after repeated failed password attempts"
+                raise AccountLockedError(msg)
             return Actor(user_id=user.id, username=user.username, role=str(user.role))
 
     @property

@@ -31,6 +31,9 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from ._types import UTCDateTime, utcnow
 
 __all__ = [
+    "AccessEvent",
+    "AccessEventKind",
+    "ApiToken",
     "AssayResult",
     "AuditEntry",
     "Audited",
@@ -66,6 +69,7 @@ __all__ = [
     "Site",
     "ToxicityAssessment",
     "User",
+    "UserSession",
 ]
 
 # Stable constraint names so Alembic migrations are the same on every backend.
@@ -183,6 +187,12 @@ class User(Audited, Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Account controls (see records.authentication). NULL in rows older than them, so
+    # their audited images still match; NULL reads as 0 / never / not required.
+    failed_attempts: Mapped[int | None] = mapped_column(Integer, default=0)
+    locked_at: Mapped[datetime | None] = mapped_column(default=None)
+    password_changed_at: Mapped[datetime | None] = mapped_column(default=None)
+    password_change_required: Mapped[bool | None] = mapped_column(Boolean, default=False)
 
 
 class Patient(Audited, Base):
@@ -560,6 +570,7 @@ class AuditEntry(Base):
 
 # Clinical follow-up models live in their own module; imported here so the metadata and
 # the audit hook know them.
+from ._schema_access import AccessEvent, AccessEventKind, ApiToken, UserSession  # noqa: E402
 from ._schema_clinical import (  # noqa: E402
     Infusion,
     KineticsSample,
@@ -596,4 +607,6 @@ AUDITED_MODELS: tuple[type[Audited], ...] = (
     InvivoDosing,
     ProblemLink,
     ImpactAssessment,
+    AccessEvent,
+    ApiToken,
 )

@@ -16,13 +16,22 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..errors import InvalidInputError, PermissionDeniedError, SignatureError
+from ..errors import (
+    AccountDisabledError,
+    AuthenticationError,
+    InvalidInputError,
+    PasswordExpiredError,
+    PermissionDeniedError,
+    SignatureError,
+)
 from ._actor import Actor
 from ._canonical import content_hash
 from ._database import Database, UnitOfWork
 from ._schema import Audited, Signature, SignatureMeaning, User
 from ._types import utcnow
-from .users import check_password, require
+from .authentication import authenticate_password, check_account
+from .passwords import AccessPolicy, check_password
+from .users import require
 
 __all__ = [
     "REAUTHENTICATION_VALID_FOR",
@@ -73,25 +82,34 @@ class Reauthentication:
     at: datetime
 
 
-def reauthenticate(db: Database, actor: Actor, password: str) -> Reauthentication:
+def reauthenticate(
+    db: Database, actor: Actor, password: str, *, policy: AccessPolicy | None = None
+) -> Reauthentication:
     """Verify ``actor``'s password outside any write transaction.
+
+    A wrong password counts towards the lockout like any other failed attempt
+    (:func:`~vein2vein.records.authentication.authenticate_password`); a session or
+    API token never replaces it.
 
     Raises
     ------
     SignatureError
-        The password does not match or the user is inactive.
+        The password does not match.
+    AccountDisabledError, AccountLockedError
+        The user is deactivated or locked (or this attempt locked them).
+    PasswordExpiredError
+        The password has expired; it only serves to change it.
     """
     if actor.user_id is None:
         msg = "the system account cannot sign; sign as a person"
         raise PermissionDeniedError(msg)
-    with db.read() as session:
-        user = session.get(User, actor.user_id)
-        if user is None or not user.active:
-            msg = f"user {actor.username!r} is not an active user"
-            raise SignatureError(msg)
-        if not check_password(user, password):
-            msg = f"re-authentication failed for {actor.username!r}: the password does not match"
-            raise SignatureError(msg)
+    try:
+        authenticate_password(db, actor.username, password, context="signature", policy=policy)
+    except (PasswordExpiredError, AccountDisabledError):
+        raise
+    except AuthenticationError:
+        msg = f"re-authentication failed for {actor.username!r}: the password does not match"
+        raise SignatureError(msg) from None
     return Reauthentication(user_id=actor.user_id, username=actor.username, at=utcnow())
 
 
@@ -104,6 +122,9 @@ def _reauthenticated(uow: UnitOfWork, user: User, password: str | Reauthenticati
             msg = "the re-authentication has expired; enter the password again"
             raise SignatureError(msg)
         return
+    # In-process callers (the demo, tests) may pass the password itself; a failure
+    # here cannot be counted (it rolls back with the unit of work), so shells call
+    # reauthenticate() first, which counts it.
     if not check_password(user, password):
         msg = f"re-authentication failed for {uow.actor.username!r}: the password does not match"
         raise SignatureError(msg)
@@ -127,7 +148,7 @@ def sign(
     SignatureError
         The password does not match, or the user cannot sign.
     PermissionDeniedError
-        The actor's role may not sign.
+        The actor's role may not sign (or the user is deactivated or locked).
     """
     actor = uow.actor
     if actor.user_id is None:
@@ -141,9 +162,10 @@ def sign(
         msg = f"unknown signature meaning {meaning!r}; one of: {meanings}"
         raise InvalidInputError(msg, field="meaning") from None
     user = uow.session.get(User, actor.user_id)
-    if user is None or not user.active:
-        msg = f"user {actor.username!r} is not an active user"
+    if user is None:
+        msg = f"user {actor.username!r} does not exist"
         raise SignatureError(msg)
+    check_account(user)
     _reauthenticated(uow, user, password)
     uow.flush()  # the hash must cover the record as stored
     return uow.add(
