@@ -274,6 +274,7 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     undecided = cli("-u", "op", "batch", "start", DIN1_13, "--site", "HUB-A", "--product", "x")
     assert undecided.code == 2, undecided.text
     assert "field 'din'" in undecided.text and "no accepting intake decision" in undecided.text
+    ok(cli("-u", "qc", "login", "--password-stdin", stdin=f"{QC_PW}\n"))
     intake = ok(
         cli("-u", "qc", "intake", "import", str(write_intake(Path("c.csv"), DIN1_13)), "--json")
     ).json()
