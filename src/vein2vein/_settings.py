@@ -16,9 +16,19 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "default_signing_key_path", "get_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///vein2vein.db"
+
+
+def default_signing_key_path() -> Path:
+    """Where ``vein2vein init`` puts the signing key when none is configured.
+
+    ``$XDG_CONFIG_HOME/vein2vein/signing-key.pem`` (``~/.config/...`` by default):
+    the service's own configuration folder, outside the database's reach.
+    """
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "vein2vein" / "signing-key.pem"
 
 
 def _config_file() -> Path:
@@ -37,6 +47,13 @@ class Settings(BaseSettings):
         Username that CLI commands act as when ``--user`` is not given.
     data_dir
         Folder holding the shared real datasets (CARPALL, SPC textbook data).
+    signing_key
+        PEM file of the service's Ed25519 private key, which seals the audit trail
+        and binds electronic signatures (``VEIN2VEIN_SIGNING_KEY``). When unset, the
+        file at :func:`default_signing_key_path` is used if it exists.
+    witness_dir
+        Folder of the witness files that remember each database's latest sealed
+        chain head (``VEIN2VEIN_WITNESS_DIR``); ``witness/`` next to the key when unset.
     """
 
     model_config = SettingsConfigDict(env_prefix="VEIN2VEIN_", extra="ignore")
@@ -44,6 +61,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     user: str | None = None
     data_dir: Path = Path("../shared/data")
+    signing_key: Path | None = None
+    witness_dir: Path | None = None
 
     @classmethod
     def settings_customise_sources(

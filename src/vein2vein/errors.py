@@ -16,7 +16,9 @@ into exit code 2, the API into HTTP 422.
     ├── PermissionDeniedError    the acting user's role does not allow the action
     ├── SignatureError           re-authentication failed or a signature cannot be made
     ├── TransitionRefusedError   a guard said no (release without a passing review...)
-    └── AuditIntegrityError      the audit trail does not verify
+    ├── AuditIntegrityError      the audit trail does not verify
+    └── SigningKeyError          no usable signing key: none configured, unreadable, or
+                                 not the database's active key
 
 Readers attach the offending line or row with :meth:`BaseException.add_note`.
 """
@@ -32,6 +34,7 @@ __all__ = [
     "RecordConflictError",
     "RecordNotFoundError",
     "SignatureError",
+    "SigningKeyError",
     "SpecError",
     "TransitionRefusedError",
     "Vein2veinError",
@@ -109,3 +112,11 @@ class TransitionRefusedError(Vein2veinError):
 
 class AuditIntegrityError(Vein2veinError):
     """The audit trail failed verification."""
+
+
+class SigningKeyError(Vein2veinError):
+    """The service's signing key is missing, unreadable, or not the database's active key.
+
+    Audited writes are sealed with the key (signed checkpoints) and electronic
+    signatures are bound to it, so nothing is written without it.
+    """

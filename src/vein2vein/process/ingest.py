@@ -14,7 +14,10 @@ none is:
 
 Rows go in with one multi-row INSERT per chunk on SQLite (one transaction) and with
 ``COPY`` on PostgreSQL. The :class:`~vein2vein.records.Ingest` row (audited) keeps
-the file's SHA-256, who ingested it and when; readings themselves are append-only.
+the file's SHA-256, who ingested it and when, and the SHA-256 of the readings as
+stored (:func:`~vein2vein.records.readings_sha256`, computed from the validated rows
+that are inserted), which ``audit verify`` recomputes; readings themselves are
+append-only. Times are kept to the microsecond, the resolution both databases store.
 """
 
 from __future__ import annotations
@@ -32,7 +35,16 @@ import pandas as pd
 from sqlalchemy import insert, select
 
 from ..errors import InvalidInputError, RecordConflictError
-from ..records import Batch, BatchStatus, Ingest, ProcessParameter, Reading, UnitOfWork, require
+from ..records import (
+    Batch,
+    BatchStatus,
+    Ingest,
+    ProcessParameter,
+    Reading,
+    UnitOfWork,
+    readings_sha256,
+    require,
+)
 from ..specs._units import UnitProblem, convert
 
 __all__ = ["COLUMNS", "IngestReport", "ingest_readings", "read_readings", "register_parameter"]
@@ -225,6 +237,8 @@ def ingest_readings(
             )
             raise InvalidInputError(msg, file=source, field="batch")
     converted = _convert_units(data, frame, params, source)
+    # What both databases store; the readings hash covers exactly the stored values.
+    data["timestamp"] = data["timestamp"].dt.floor("us")
     was_sorted = bool(data["timestamp"].is_monotonic_increasing)
     data = data.sort_values(["timestamp", "batch", "parameter"], kind="stable")
     data["batch_id"] = data["batch"].map(batches)
@@ -243,6 +257,12 @@ def ingest_readings(
             first_at=data["timestamp"].min().to_pydatetime(),
             last_at=data["timestamp"].max().to_pydatetime(),
             ingested_by_id=uow.actor.user_id,
+            readings_sha256=readings_sha256(
+                data["batch_id"].to_numpy(),
+                data["parameter_id"].to_numpy(),
+                data["timestamp"].dt.tz_localize(None).to_numpy(),
+                data["value"].to_numpy(),
+            ),
         )
     )
     _bulk_insert(uow, data, ingest.id)

@@ -7,13 +7,16 @@ This is the only package that talks to the database. Everything else receives a
 
 from __future__ import annotations
 
-from . import audit
+from . import audit, keys
 from ._actor import SYSTEM, Actor
 from ._canonical import canonical_json, content_hash, record_image
 from ._database import Database, UnitOfWork, get_record
+from ._keyfile import Signer
+from ._readings import readings_sha256
 from ._schema import (
     AUDITED_MODELS,
     AssayResult,
+    AuditCheckpoint,
     Audited,
     AuditEntry,
     Base,
@@ -43,6 +46,7 @@ from ._schema import (
     Sample,
     Signature,
     SignatureMeaning,
+    SigningKey,
     Site,
     ToxicityAssessment,
     User,
@@ -56,6 +60,7 @@ __all__ = [
     "SYSTEM",
     "Actor",
     "AssayResult",
+    "AuditCheckpoint",
     "AuditEntry",
     "Audited",
     "Base",
@@ -88,6 +93,8 @@ __all__ = [
     "Signature",
     "SignatureMeaning",
     "SignatureStatus",
+    "Signer",
+    "SigningKey",
     "Site",
     "ToxicityAssessment",
     "UnitOfWork",
@@ -100,7 +107,9 @@ __all__ = [
     "close_deviation",
     "content_hash",
     "get_record",
+    "keys",
     "open_deviation",
+    "readings_sha256",
     "reauthenticate",
     "record_image",
     "require",
