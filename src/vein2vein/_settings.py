@@ -16,7 +16,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["Settings", "default_signing_key_path", "get_settings"]
+__all__ = ["Settings", "configured_signing_key", "default_signing_key_path", "get_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///vein2vein.db"
 
@@ -81,3 +81,12 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Read the settings afresh (the environment may change between calls in tests)."""
     return Settings()
+
+
+def configured_signing_key() -> Path | None:
+    """The key file the settings name, else the default one if it exists, else ``None``."""
+    configured = get_settings().signing_key
+    if configured is not None:
+        return configured
+    default = default_signing_key_path()
+    return default if default.exists() else None

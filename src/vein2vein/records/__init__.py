@@ -13,6 +13,7 @@ from ._canonical import canonical_json, content_hash, record_image
 from ._database import Database, UnitOfWork, get_record
 from ._keyfile import Signer
 from ._readings import readings_sha256
+from ._roles import grant_application_role
 from ._schema import (
     AUDITED_MODELS,
     AssayResult,
@@ -107,6 +108,7 @@ __all__ = [
     "close_deviation",
     "content_hash",
     "get_record",
+    "grant_application_role",
     "keys",
     "open_deviation",
     "readings_sha256",

@@ -23,7 +23,7 @@ from pathlib import Path
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session
 
-from .._settings import default_signing_key_path, get_settings
+from .._settings import configured_signing_key, get_settings
 from ..errors import SigningKeyError, Vein2veinError
 from ._canonical import sha256_hex
 from ._keyfile import KEY_DIR_MODE, KEY_FILE_MODE, Signer
@@ -153,11 +153,8 @@ class Seal:
             key_path = signer.path
         elif isinstance(signing_key, str | Path):
             key_path = Path(signing_key)
-        elif settings.signing_key is not None:
-            key_path = settings.signing_key
         else:
-            default = default_signing_key_path()
-            key_path = default if default.exists() else None
+            key_path = configured_signing_key()
         folder = Path(witness_dir) if witness_dir is not None else settings.witness_dir
         if folder is None and key_path is not None:
             folder = key_path.parent / "witness"

@@ -31,6 +31,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from .._settings import configured_signing_key, default_signing_key_path
 from ..errors import AuditIntegrityError, PermissionDeniedError, SigningKeyError
 from . import audit
 from ._actor import SYSTEM, Actor
@@ -41,10 +42,30 @@ from ._schema_keys import SigningKey
 from ._statements import key_statement, reading_line, signature_statement
 from ._types import utcnow
 
-__all__ = ["Signer", "active_key", "adopt", "list_keys", "rotate_key", "stored_readings_sha256"]
+__all__ = [
+    "Signer",
+    "active_key",
+    "adopt",
+    "create_default_key",
+    "list_keys",
+    "rotate_key",
+    "stored_readings_sha256",
+]
 
 # Findings that a trail written before tamper evidence has by nature.
 _LEGACY_KINDS = frozenset({"unsealed", "unbound", "unhashed"})
+
+
+def create_default_key() -> Signer | None:
+    """Make the service key at :func:`default_signing_key_path` when none is configured.
+
+    Returns the new key, or ``None`` when a key is configured (``signing_key``
+    setting) or already at the default path. The file gets mode 0600, a new folder
+    0700.
+    """
+    if configured_signing_key() is not None:
+        return None
+    return Signer.generate(default_signing_key_path())
 
 
 def list_keys(session: Session) -> list[SigningKey]:
