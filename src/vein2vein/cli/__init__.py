@@ -41,7 +41,7 @@ from . import (
     _singlecell,
     _specs,
 )
-from ._common import STATE, err_console
+from ._common import STATE, close_databases, err_console
 
 __all__ = ["app", "exit_code_for", "main", "run"]
 
@@ -113,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
         for note in getattr(exc, "__notes__", []):
             err_console.print(f"  {escape(str(note))}", highlight=False)
         return exit_code_for(exc)
+    finally:
+        close_databases()
     return 0
 
 

@@ -33,6 +33,8 @@ class State:
 
 
 STATE = State()
+# Every database a command opened, closed by :func:`close_databases` when it ends.
+_OPENED: list[Database] = []
 
 
 def open_database(*, signing_key: Path | None = None) -> Database:
@@ -41,10 +43,18 @@ def open_database(*, signing_key: Path | None = None) -> Database:
     ``signing_key`` overrides the configured key (the demo's own key).
     """
     try:
-        return Database(STATE.database_url, signing_key=signing_key)
+        db = Database(STATE.database_url, signing_key=signing_key)
     except (ArgumentError, NoSuchModuleError) as exc:
         msg = f"not a usable SQLAlchemy database URL: {exc}"
         raise InvalidInputError(msg, field="db") from None
+    _OPENED.append(db)
+    return db
+
+
+def close_databases() -> None:
+    """Close the connections of every database the command opened."""
+    while _OPENED:
+        _OPENED.pop().dispose()
 
 
 def database() -> Database:
@@ -105,6 +115,7 @@ __all__ = [
     "STATE",
     "Vein2veinError",
     "acting",
+    "close_databases",
     "console",
     "database",
     "emit_json",
