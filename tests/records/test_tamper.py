@@ -494,7 +494,8 @@ def test_a_rewritten_and_rehashed_chain_is_caught_by_the_checkpoints(world: Worl
             digest = entry_hash(prev, payload)
             conn.execute(
                 text(
-                    "UPDATE audit_entries SET username = :u, prev_hash = :p, hash = :h WHERE seq = :s"
+                    "UPDATE audit_entries SET username = :u, prev_hash = :p, hash = :h "
+                    "WHERE seq = :s"
                 ),
                 {"u": payload["username"], "p": prev, "h": digest, "s": e.seq},
             )
