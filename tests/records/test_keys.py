@@ -284,10 +284,10 @@ def test_the_readings_hash_is_the_documented_line_form() -> None:
     canonical = sorted(rows, key=lambda r: (r[0], r[1], r[2]))
     expected = hashlib.sha256("".join(reading_line(*r) for r in canonical).encode()).hexdigest()
     got = readings_sha256(
-        [r[0] for r in rows],
-        [r[1] for r in rows],
-        np.array([r[2].replace(tzinfo=None) for r in rows], dtype="datetime64[us]"),
-        [r[3] for r in rows],
+        batch_id=[r[0] for r in rows],
+        parameter_id=[r[1] for r in rows],
+        measured_at=np.array([r[2].replace(tzinfo=None) for r in rows], dtype="datetime64[us]"),
+        value=[r[3] for r in rows],
     )
     assert got == expected
     assert reading_line(2, 1, t, -0.0) == "2,1,2026-03-02T08:00:00.000005+00:00,0.0\n"

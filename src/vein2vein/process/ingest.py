@@ -258,10 +258,10 @@ def ingest_readings(
             last_at=data["timestamp"].max().to_pydatetime(),
             ingested_by_id=uow.actor.user_id,
             readings_sha256=readings_sha256(
-                data["batch_id"].to_numpy(),
-                data["parameter_id"].to_numpy(),
-                data["timestamp"].dt.tz_localize(None).to_numpy(),
-                data["value"].to_numpy(),
+                batch_id=data["batch_id"].to_numpy(),
+                parameter_id=data["parameter_id"].to_numpy(),
+                measured_at=data["timestamp"].dt.tz_localize(None).to_numpy(),
+                value=data["value"].to_numpy(),
             ),
         )
     )

@@ -21,6 +21,7 @@ _CHUNK = 50_000
 
 
 def readings_sha256(
+    *,
     batch_id: npt.ArrayLike,
     parameter_id: npt.ArrayLike,
     measured_at: npt.ArrayLike,
@@ -45,7 +46,8 @@ def readings_sha256(
     >>> from vein2vein.records._statements import reading_line
     >>> t = np.array(["2026-03-02T08:00:00"], dtype="datetime64[us]")
     >>> line = reading_line(3, 1, datetime(2026, 3, 2, 8, tzinfo=UTC), 37.0)
-    >>> readings_sha256([3], [1], t, [37.0]) == hashlib.sha256(line.encode()).hexdigest()
+    >>> digest = readings_sha256(batch_id=[3], parameter_id=[1], measured_at=t, value=[37.0])
+    >>> digest == hashlib.sha256(line.encode()).hexdigest()
     True
     """
     batches = np.asarray(batch_id, dtype=np.int64)
