@@ -270,27 +270,29 @@ def current_signer(session: Session) -> Signer:
     return signer if isinstance(signer, Signer) else seal_of(session).signer()
 
 
-def _is_active(conn: Connection, signer: Signer) -> bool:
-    row = conn.execute(
-        select(SigningKey.retired_at).where(SigningKey.key_id == signer.key_id)
-    ).first()
-    return row is not None and row.retired_at is None
+def _is_active(key_id: str) -> Any:
+    # NULL when the key is unknown, else whether it is unretired.
+    return (
+        select(SigningKey.retired_at.is_(None)).where(SigningKey.key_id == key_id)
+    ).scalar_subquery()
 
 
-def _active_signer(session: Session) -> Signer:
-    """The sealing key, after checking that it is the database's active key.
+_FIRST_HASH = select(AuditEntry.hash).where(AuditEntry.seq == 1).scalar_subquery()
+
+
+def _other_key(session: Session, conn: Connection, signer: Signer) -> Signer:
+    """The key to seal with when ``signer`` is not the database's active key.
 
     A long-running process whose key was rotated by another one reads the key file
-    again (rotation replaces the file), so it goes on with the new key.
+    again (rotation replaces the file) and goes on with the new key; else refuse.
     """
-    conn = session.connection()
-    signer = current_signer(session)
-    if _is_active(conn, signer):
-        return signer
     seal = seal_of(session)
     if _INFO_SIGNER not in session.info and seal.key_path is not None:
         reread = Signer.load(seal.key_path)
-        if reread.key_id != signer.key_id and _is_active(conn, reread):
+        if (
+            reread.key_id != signer.key_id
+            and conn.execute(select(_is_active(reread.key_id))).scalar()
+        ):
             seal.use(reread)
             return reread
     return _refuse(conn, signer)
@@ -330,9 +332,12 @@ def _seal_on_commit(session: Session) -> None:
     seq, head = _chain_head(session)
     if seq < first:  # everything it wrote was rolled back with a savepoint
         return
-    signer = _active_signer(session)
-    seal = seal_of(session)
+    signer = current_signer(session)
     conn = session.connection()
+    # One round trip: is the key the active one, and which chain is this.
+    active, chain = conn.execute(select(_is_active(signer.key_id), _FIRST_HASH)).one()
+    if not active:
+        signer = _other_key(session, conn, signer)
     now = utcnow()
     statement = checkpoint_statement(
         first_seq=first, seq=seq, hash=head, key_id=signer.key_id, signed_at=now
@@ -341,14 +346,11 @@ def _seal_on_commit(session: Session) -> None:
         insert(AuditCheckpoint),
         [{**statement, "signed_at": now, "signature": signer.sign(statement)}],
     )
-    if seal.witness is not None:
-        chain = head if seq == 1 else conn.execute(_FIRST_HASH).scalar_one()
+    witness = seal_of(session).witness
+    if witness is not None:
         # Opened now, so a witness that cannot be written stops the commit.
-        fd = seal.witness.open_for_append()
+        fd = witness.open_for_append()
         session.info[_INFO_WITNESS] = (fd, WitnessMark(chain, seq, head, to_jsonable(now)))
-
-
-_FIRST_HASH = select(AuditEntry.hash).where(AuditEntry.seq == 1)
 
 
 def _witness_after_commit(session: Session) -> None:
