@@ -30,9 +30,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import exists, func, insert, literal, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, attributes
 
@@ -271,13 +272,34 @@ def current_signer(session: Session) -> Signer:
 
 
 def _is_active(key_id: str) -> Any:
-    # NULL when the key is unknown, else whether it is unretired.
-    return (
-        select(SigningKey.retired_at.is_(None)).where(SigningKey.key_id == key_id)
-    ).scalar_subquery()
+    return exists().where(SigningKey.key_id == key_id, SigningKey.retired_at.is_(None))
 
 
 _FIRST_HASH = select(AuditEntry.hash).where(AuditEntry.seq == 1).scalar_subquery()
+_CHECKPOINT = AuditCheckpoint.__table__
+_CHECKPOINT_COLUMNS = list(_CHECKPOINT.columns)
+
+
+def _insert_checkpoint(
+    conn: Connection, signer: Signer, *, first: int, seq: int, head: str, now: datetime
+) -> str | None:
+    """Insert the signed checkpoint if ``signer`` is the active key; return the chain id.
+
+    One round trip: the insert happens only while the key is active, and returns the
+    hash of entry 1 (which names the chain in the witness); ``None`` if not inserted.
+    """
+    statement = checkpoint_statement(
+        first_seq=first, seq=seq, hash=head, key_id=signer.key_id, signed_at=now
+    )
+    row = {**statement, "signed_at": now, "signature": signer.sign(statement)}
+    values = select(*(literal(row[c.name], c.type) for c in _CHECKPOINT_COLUMNS))
+    stmt = (
+        insert(AuditCheckpoint)
+        .from_select([c.name for c in _CHECKPOINT_COLUMNS], values.where(_is_active(signer.key_id)))
+        .returning(_FIRST_HASH)
+    )
+    chain: str | None = conn.execute(stmt).scalar()
+    return chain
 
 
 def _other_key(session: Session, conn: Connection, signer: Signer) -> Signer:
@@ -332,20 +354,14 @@ def _seal_on_commit(session: Session) -> None:
     seq, head = _chain_head(session)
     if seq < first:  # everything it wrote was rolled back with a savepoint
         return
-    signer = current_signer(session)
     conn = session.connection()
-    # One round trip: is the key the active one, and which chain is this.
-    active, chain = conn.execute(select(_is_active(signer.key_id), _FIRST_HASH)).one()
-    if not active:
-        signer = _other_key(session, conn, signer)
+    signer = current_signer(session)
     now = utcnow()
-    statement = checkpoint_statement(
-        first_seq=first, seq=seq, hash=head, key_id=signer.key_id, signed_at=now
-    )
-    conn.execute(
-        insert(AuditCheckpoint),
-        [{**statement, "signed_at": now, "signature": signer.sign(statement)}],
-    )
+    chain = _insert_checkpoint(conn, signer, first=first, seq=seq, head=head, now=now)
+    if chain is None:  # the key is not the database's active one
+        signer = _other_key(session, conn, signer)
+        chain = _insert_checkpoint(conn, signer, first=first, seq=seq, head=head, now=now)
+        assert chain is not None  # _other_key returns an active key or raises
     witness = seal_of(session).witness
     if witness is not None:
         # Opened now, so a witness that cannot be written stops the commit.
