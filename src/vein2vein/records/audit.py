@@ -33,7 +33,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, NoReturn, cast
 
-from sqlalchemy import exists, func, insert, literal, select, text
+from sqlalchemy import bindparam, exists, func, insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, attributes
 
@@ -271,13 +271,24 @@ def current_signer(session: Session) -> Signer:
     return signer if isinstance(signer, Signer) else seal_of(session).signer()
 
 
-def _is_active(key_id: str) -> Any:
+def _is_active(key_id: Any) -> Any:
     return exists().where(SigningKey.key_id == key_id, SigningKey.retired_at.is_(None))
 
 
 _FIRST_HASH = select(AuditEntry.hash).where(AuditEntry.seq == 1).scalar_subquery()
-_CHECKPOINT = AuditCheckpoint.__table__
-_CHECKPOINT_COLUMNS = list(_CHECKPOINT.columns)
+_CHECKPOINT_COLUMNS = list(AuditCheckpoint.__table__.columns)
+# Built once: the checkpoint goes in only while its key is active, and the insert
+# returns the hash of entry 1, which names the chain in the witness.
+_SEAL = (
+    insert(AuditCheckpoint)
+    .from_select(
+        [c.name for c in _CHECKPOINT_COLUMNS],
+        select(*(bindparam(c.name, type_=c.type) for c in _CHECKPOINT_COLUMNS)).where(
+            _is_active(bindparam("key_id"))
+        ),
+    )
+    .returning(_FIRST_HASH)
+)
 
 
 def _insert_checkpoint(
@@ -285,20 +296,13 @@ def _insert_checkpoint(
 ) -> str | None:
     """Insert the signed checkpoint if ``signer`` is the active key; return the chain id.
 
-    One round trip: the insert happens only while the key is active, and returns the
-    hash of entry 1 (which names the chain in the witness); ``None`` if not inserted.
+    One statement, one round trip; ``None`` when the key is not active (nothing inserted).
     """
     statement = checkpoint_statement(
         first_seq=first, seq=seq, hash=head, key_id=signer.key_id, signed_at=now
     )
     row = {**statement, "signed_at": now, "signature": signer.sign(statement)}
-    values = select(*(literal(row[c.name], c.type) for c in _CHECKPOINT_COLUMNS))
-    stmt = (
-        insert(AuditCheckpoint)
-        .from_select([c.name for c in _CHECKPOINT_COLUMNS], values.where(_is_active(signer.key_id)))
-        .returning(_FIRST_HASH)
-    )
-    chain: str | None = conn.execute(stmt).scalar()
+    chain: str | None = conn.execute(_SEAL, row).scalar()
     return chain
 
 
