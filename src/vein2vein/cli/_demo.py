@@ -78,6 +78,7 @@ def demo(
 
     key = configured_signing_key()
     if key is None:
+        out.mkdir(parents=True, exist_ok=True)  # an ordinary folder; only the key is private
         key = out.resolve() / _KEY_FILE
         if not key.exists():
             Signer.generate(key)
