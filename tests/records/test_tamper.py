@@ -234,6 +234,10 @@ def test_a_deleted_data_row_is_named(
     message = _cli_names(world.db, capsys, "missing", f"{table}:{record_id}")
     assert "has an audit history" in message
     assert "no row" in message
+    # Without --json, each finding is one line: kind, record, message.
+    assert main(["--db", _url(world.db), "audit", "verify"]) == 1
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"missing {table}:{record_id}: has an audit history" in printed
 
 
 def test_a_row_without_history_is_named(world: World, capsys: pytest.CaptureFixture[str]) -> None:
