@@ -11,13 +11,25 @@ of (batch id, parameter id, time), the order of the readings' unique index.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-__all__ = ["readings_sha256"]
+from ._findings import VerifyReport
+from ._schema import Reading
+from ._statements import reading_line
+
+if TYPE_CHECKING:
+    from hashlib import _Hash
+
+__all__ = ["check_readings", "readings_sha256"]
 
 _CHUNK = 50_000
+_READINGS_CHUNK = 20_000
 
 
 def readings_sha256(
@@ -67,3 +79,57 @@ def readings_sha256(
         )
         digest.update("".join(f"{b},{p},{t}+00:00,{v!r}\n" for b, p, t, v in lines).encode())
     return digest.hexdigest()
+
+
+def check_readings(
+    session: Session, ingests: dict[int, tuple[str | None, int]], report: VerifyReport
+) -> None:
+    """Recompute every ingest's readings hash from the readings as stored, in one pass.
+
+    ``ingests`` maps each ingest id to its recorded hash and number of readings.
+    Findings: ``readings`` (hash differs; readings of no ingest), ``unhashed``.
+    """
+    hashers: dict[int, _Hash] = {}
+    counts: Counter[int] = Counter()
+    stmt = (
+        select(
+            Reading.ingest_id,
+            Reading.batch_id,
+            Reading.parameter_id,
+            Reading.measured_at,
+            Reading.value,
+        )
+        .order_by(Reading.batch_id, Reading.parameter_id, Reading.measured_at)
+        .execution_options(yield_per=_READINGS_CHUNK)
+    )
+    for ingest_id, batch_id, parameter_id, measured_at, value in session.execute(stmt):
+        hasher = hashers.get(ingest_id)
+        if hasher is None:
+            hasher = hashers[ingest_id] = hashlib.sha256()
+        hasher.update(reading_line(batch_id, parameter_id, measured_at, value).encode("utf-8"))
+        counts[ingest_id] += 1
+    report.n_readings = sum(counts.values())
+    for ingest_id, (expected, n_ingested) in sorted(ingests.items()):
+        where = f"ingests:{ingest_id}"
+        hasher = hashers.pop(ingest_id, None)
+        found = (hasher or hashlib.sha256()).hexdigest()
+        if expected is None:
+            report.add(
+                "unhashed", None, where, "carries no readings hash: its readings are unsealed"
+            )
+        elif found != expected:
+            report.add(
+                "readings",
+                None,
+                where,
+                f"its readings differ from what was ingested ({counts[ingest_id]} stored, "
+                f"{n_ingested} ingested; SHA-256 {found[:12]}... recorded {expected[:12]}...): "
+                "readings were inserted, deleted or changed behind the application's back",
+            )
+    for ingest_id in sorted(hashers):
+        report.add(
+            "readings",
+            None,
+            f"ingests:{ingest_id}",
+            f"{counts[ingest_id]} reading(s) belong to ingest {ingest_id}, which does not exist",
+        )

@@ -24,74 +24,27 @@ not the size of the trail:
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ._canonical import canonical_json, record_image, to_jsonable
 from ._chain import GENESIS_HASH, entry_hash, entry_payload
+from ._findings import OUTSIDE, AuditFinding, VerifyReport
 from ._keyfile import key_id_of, verify_statement
-from ._schema import AUDITED_MODELS, AuditEntry, Ingest, Reading, Signature
+from ._readings import check_readings
+from ._schema import AUDITED_MODELS, AuditEntry, Ingest, Signature
 from ._schema_keys import AuditCheckpoint, SigningKey
 from ._seal import SEAL_INFO, Seal, WitnessMark
-from ._statements import checkpoint_statement, key_statement, reading_line, signature_statement
-
-if TYPE_CHECKING:
-    from hashlib import _Hash
+from ._statements import checkpoint_statement, key_statement, signature_statement
 
 __all__ = ["AuditFinding", "VerifyReport", "verify"]
 
 _CHUNK = 2000
-_READINGS_CHUNK = 20_000
-_OUTSIDE = "written outside the application"
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFinding:
-    """One thing wrong: its kind, the entry (if any), the record, and what is wrong."""
-
-    kind: str
-    seq: int | None
-    record: str | None
-    message: str
-
-
-@dataclass(slots=True)
-class VerifyReport:
-    """Result of :func:`verify`.
-
-    ``findings`` is empty when nothing was found wrong; ``notes`` say what could not
-    be checked (no witness configured, no service key to anchor the keys).
-    """
-
-    n_entries: int = 0
-    n_records: int = 0
-    n_checkpoints: int = 0
-    n_signatures: int = 0
-    n_readings: int = 0
-    witnessed_seq: int | None = None
-    findings: list[AuditFinding] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was found wrong."""
-        return not self.findings
-
-    @property
-    def first_bad_seq(self) -> int | None:
-        """Sequence number of the first entry found wrong, if any."""
-        seqs = [f.seq for f in self.findings if f.seq is not None]
-        return min(seqs) if seqs else None
-
-    def add(self, kind: str, seq: int | None, record: str | None, message: str) -> None:
-        """Record a finding."""
-        self.findings.append(AuditFinding(kind, seq, record, message))
 
 
 def verify(session: Session, *, check_records: bool = True) -> VerifyReport:
@@ -108,7 +61,7 @@ def verify(session: Session, *, check_records: bool = True) -> VerifyReport:
     index = _walk_chain(session, keys, mark, report)
     if check_records:
         ingests = _check_records(session, index, keys, report)
-        _check_readings(session, ingests, report)
+        check_readings(session, ingests, report)
     return report
 
 
@@ -351,7 +304,7 @@ def _walk_chain(
                 e.seq,
                 where,
                 f"entry {e.seq} ({e.action} {where}) is covered by no valid signed "
-                f"checkpoint: {_OUTSIDE}",
+                f"checkpoint: {OUTSIDE}",
             )
         if e.seq == 1:
             chain = e.hash
@@ -420,7 +373,7 @@ def _check_records(
             seen = index.pop((table, obj.id), None)
             image = record_image(obj)
             if seen is None:
-                report.add("unaudited", None, where, f"row has no audit history: {_OUTSIDE}")
+                report.add("unaudited", None, where, f"row has no audit history: {OUTSIDE}")
             elif _image_digest(image) != seen[0]:
                 report.add("record", None, where, _difference(session, seen[1], image))
             if isinstance(obj, Signature):
@@ -458,7 +411,7 @@ def _difference(session: Session, seq: int, stored: dict[str, Any]) -> str:
 def _check_signature(sig: Signature, keys: _Keys, report: VerifyReport) -> None:
     where = f"signatures:{sig.id}"
     if sig.key_id is None or sig.key_signature is None:
-        report.add("unbound", None, where, f"not bound to a signing key: {_OUTSIDE}")
+        report.add("unbound", None, where, f"not bound to a signing key: {OUTSIDE}")
         return
     problem = keys.problem(sig.key_id, sig.signed_at, adopted=True)
     if problem is not None:
@@ -481,56 +434,4 @@ def _check_signature(sig: Signature, keys: _Keys, report: VerifyReport) -> None:
             where,
             f"its key signature does not verify under key {sig.key_id}: forged, or altered "
             "after signing",
-        )
-
-
-# ---------------------------------------------------------------------- readings
-
-
-def _check_readings(
-    session: Session, ingests: dict[int, tuple[str | None, int]], report: VerifyReport
-) -> None:
-    hashers: dict[int, _Hash] = {}
-    counts: Counter[int] = Counter()
-    stmt = (
-        select(
-            Reading.ingest_id,
-            Reading.batch_id,
-            Reading.parameter_id,
-            Reading.measured_at,
-            Reading.value,
-        )
-        .order_by(Reading.batch_id, Reading.parameter_id, Reading.measured_at)
-        .execution_options(yield_per=_READINGS_CHUNK)
-    )
-    for ingest_id, batch_id, parameter_id, measured_at, value in session.execute(stmt):
-        hasher = hashers.get(ingest_id)
-        if hasher is None:
-            hasher = hashers[ingest_id] = hashlib.sha256()
-        hasher.update(reading_line(batch_id, parameter_id, measured_at, value).encode("utf-8"))
-        counts[ingest_id] += 1
-    report.n_readings = sum(counts.values())
-    for ingest_id, (expected, n_ingested) in sorted(ingests.items()):
-        where = f"ingests:{ingest_id}"
-        hasher = hashers.pop(ingest_id, None)
-        found = (hasher or hashlib.sha256()).hexdigest()
-        if expected is None:
-            report.add(
-                "unhashed", None, where, "carries no readings hash: its readings are unsealed"
-            )
-        elif found != expected:
-            report.add(
-                "readings",
-                None,
-                where,
-                f"its readings differ from what was ingested ({counts[ingest_id]} stored, "
-                f"{n_ingested} ingested; SHA-256 {found[:12]}... recorded {expected[:12]}...): "
-                "readings were inserted, deleted or changed behind the application's back",
-            )
-    for ingest_id in sorted(hashers):
-        report.add(
-            "readings",
-            None,
-            f"ingests:{ingest_id}",
-            f"{counts[ingest_id]} reading(s) belong to ingest {ingest_id}, which does not exist",
         )
