@@ -15,6 +15,9 @@ package, no path set-up.
   :func:`add_backend_args` adds ``--backend`` and ``--postgres-url`` to a parser.
 * :func:`run_metadata` is the ``metadata`` object every script prints,
   :func:`verify_trail` the audit-trail check, :func:`print_json` the output.
+* Audited writes need the service's signing key: importing this module gives the run a
+  temporary key and witness folder (``VEIN2VEIN_SIGNING_KEY``, ``VEIN2VEIN_WITNESS_DIR``),
+  never the user's own.
 """
 
 from __future__ import annotations
@@ -37,13 +40,18 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import URL, make_url
 
 import vein2vein
-from vein2vein.records import Database, audit
+from vein2vein.records import Database, Signer, audit
 
 POSTGRES_ENVS = ("VEIN2VEIN_BENCH_POSTGRES_URL", "VEIN2VEIN_TEST_POSTGRES_URL")
 POSTGRES_SKIPPED = {"skipped": f"set {' or '.join(POSTGRES_ENVS)} (or --postgres-url)"}
 BACKENDS = ("sqlite", "postgresql")
 # The start of every script's ``metadata.note``; each adds what to compare.
 NOISE_NOTE = "Wall-clock seconds on a shared machine (often 2 cores) are noisy; "
+
+_KEYS = tempfile.TemporaryDirectory(prefix="v2v-bench-key-")
+Signer.generate(Path(_KEYS.name) / "signing-key.pem")
+os.environ["VEIN2VEIN_SIGNING_KEY"] = str(Path(_KEYS.name) / "signing-key.pem")
+os.environ["VEIN2VEIN_WITNESS_DIR"] = str(Path(_KEYS.name) / "witness")
 
 
 # ---------------------------------------------------------------------- backends
@@ -219,6 +227,7 @@ def verify_trail(db: Database) -> dict[str, Any]:
         "ok": report.ok,
         "n_entries": report.n_entries,
         "n_records": report.n_records,
+        "n_checkpoints": report.n_checkpoints,
         "first_bad_seq": report.first_bad_seq,
         "findings": [f"{f.kind} {f.seq} {f.record}: {f.message}" for f in report.findings[:5]],
         "n_findings": len(report.findings),

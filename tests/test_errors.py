@@ -34,6 +34,7 @@ def test_every_error_is_in_the_tree() -> None:
         (errors.PermissionDeniedError, 3),
         (errors.SignatureError, 3),
         (errors.AuditIntegrityError, 4),
+        (errors.SigningKeyError, 4),
         (errors.TransitionRefusedError, 1),
         (errors.Vein2veinError, 4),
     ],

@@ -20,8 +20,19 @@ from pydantic_settings import (
 from .errors import InvalidInputError
 
 __all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "configured_signing_key", "default_signing_key_path", "get_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///vein2vein.db"
+
+
+def default_signing_key_path() -> Path:
+    """Where ``vein2vein init`` puts the signing key when none is configured.
+
+    ``$XDG_CONFIG_HOME/vein2vein/signing-key.pem`` (``~/.config/...`` by default):
+    the service's own configuration folder, outside the database's reach.
+    """
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "vein2vein" / "signing-key.pem"
 
 
 def _config_file() -> Path:
@@ -60,6 +71,13 @@ class Settings(BaseSettings):
         A login session ends this long after login, used or not.
     token_max_age_days
         Longest validity an API token may be given (and its default).
+    signing_key
+        PEM file of the service's Ed25519 private key, which seals the audit trail
+        and binds electronic signatures (``VEIN2VEIN_SIGNING_KEY``). When unset, the
+        file at :func:`default_signing_key_path` is used if it exists.
+    witness_dir
+        Folder of the witness files that remember each database's latest sealed
+        chain head (``VEIN2VEIN_WITNESS_DIR``); ``witness/`` next to the key when unset.
     """
 
     model_config = SettingsConfigDict(env_prefix="VEIN2VEIN_", extra="ignore")
@@ -75,6 +93,8 @@ class Settings(BaseSettings):
     session_idle_minutes: int = 30
     session_lifetime_hours: int = 12
     token_max_age_days: int = 365
+    signing_key: Path | None = None
+    witness_dir: Path | None = None
 
     @classmethod
     def settings_customise_sources(
@@ -105,3 +125,12 @@ def get_settings() -> Settings:
         field = ".".join(str(part) for part in first["loc"])
         msg = f"setting {field} (VEIN2VEIN_{field.upper()}): {first['msg']}"
         raise InvalidInputError(msg, field=field) from None
+
+
+def configured_signing_key() -> Path | None:
+    """The key file the settings name, else the default one if it exists, else ``None``."""
+    configured = get_settings().signing_key
+    if configured is not None:
+        return configured
+    default = default_signing_key_path()
+    return default if default.exists() else None

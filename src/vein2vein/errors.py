@@ -21,7 +21,9 @@ into exit code 2, the API into HTTP 422.
     ├── SignatureError           re-authentication failed or a signature cannot be made
     ├── TransitionRefusedError   a guard said no (release without a passing review...)
     ├── AuditIntegrityError      the audit trail does not verify
-    └── DatabaseBusyError        another writer held the database's lock too long
+    ├── DatabaseBusyError        another writer held the database's lock too long
+    └── SigningKeyError          no usable signing key: none configured, unreadable, or
+                                 not the database's active key
 
 Readers attach the offending line or row with :meth:`BaseException.add_note`.
 """
@@ -42,6 +44,7 @@ __all__ = [
     "RecordConflictError",
     "RecordNotFoundError",
     "SignatureError",
+    "SigningKeyError",
     "SpecError",
     "TransitionRefusedError",
     "Vein2veinError",
@@ -145,4 +148,12 @@ class DatabaseBusyError(Vein2veinError):
     """Another writer held the database's write lock longer than the lock time-out.
 
     Nothing was written; the operation can be tried again.
+    """
+
+
+class SigningKeyError(Vein2veinError):
+    """The service's signing key is missing, unreadable, or not the database's active key.
+
+    Audited writes are sealed with the key (signed checkpoints) and electronic
+    signatures are bound to it, so nothing is written without it.
     """

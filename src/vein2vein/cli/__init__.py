@@ -38,6 +38,7 @@ from . import (
     _demo,
     _identity,
     _invivo,
+    _keys,
     _monitoring,
     _problems,
     _process,
@@ -111,6 +112,7 @@ _clinical.register(app)
 _invivo.register(app)
 _singlecell.register(app)
 _audit.register(app)
+_keys.register(app)
 _demo.register(app)
 
 _EXIT_CODES: tuple[tuple[type[Vein2veinError], int], ...] = (

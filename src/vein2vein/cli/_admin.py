@@ -18,6 +18,8 @@ from ..records import (
     add_user,
     check_password_policy,
     deactivate_user,
+    grant_application_role,
+    keys,
     reactivate_user,
     reset_password,
     unlock_user,
@@ -39,20 +41,38 @@ def init(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from stdin."
     ),
+    app_role: str | None = typer.Option(
+        None,
+        "--app-role",
+        help="PostgreSQL: grant this role what the application needs (run as the schema owner).",
+    ),
 ) -> None:
-    """Create or upgrade the database schema; optionally register the first admin.
+    """Create or upgrade the schema, register the signing key; optionally the first admin.
 
-    Only the first administrator of an empty database is registered this way; then
-    log in (vein2vein -u NAME login) and add everyone else as that admin.
+    Without a configured key (VEIN2VEIN_SIGNING_KEY), a new one is made at
+    ~/.config/vein2vein/signing-key.pem (mode 0600). A trail written before the key
+    is verified and sealed as it stands. Only the first administrator of an empty
+    database is registered this way; then log in (vein2vein -u NAME login) and add
+    everyone else as that admin.
     """
     # Ask for the password first, so a bad one leaves the database untouched.
     password = None
     if admin is not None:
         password = read_password(stdin=password_stdin, confirm=not password_stdin)
         check_password_policy(password, username=admin)
+    created = keys.create_default_key()
     db = open_database()
     db.upgrade()
     console.print(escape(f"database {db!r} at schema {db.current_revision()}"), highlight=False)
+    signer = db.seal.signer()
+    made = "created" if created is not None else "in use"
+    console.print(
+        escape(f"signing key {signer.key_id} {made}: {signer.path} (keep it, and its witness)"),
+        highlight=False,
+    )
+    if app_role is not None:
+        grant_application_role(db, app_role)
+        console.print(escape(f"application role {app_role!r} granted"), highlight=False)
     if admin is None:
         return
     with db.unit_of_work(SYSTEM) as uow:

@@ -49,12 +49,15 @@ def resolve_kind(reference: str) -> tuple[type[Audited], str]:
 
 @audit_app.command("verify")
 def audit_verify(
-    chain_only: bool = typer.Option(False, "--chain-only", help="Skip the record-state check."),
+    chain_only: bool = typer.Option(
+        False, "--chain-only", help="Check the chain, its seal and the witness only."
+    ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Verify the hash chain and every record against its last audited image.
+    """Verify the trail, its signed checkpoints and witness, and every record both ways.
 
-    Exits 0 when intact; 1 when tampered, naming the first entry that does not match.
+    Prints each finding (kind, entry or record, what is wrong) and exits 1 on any;
+    0 when intact. See docs/records.md for what each kind means.
     """
     with database().read() as session:
         report = audit.verify(session, check_records=not chain_only)
@@ -64,28 +67,39 @@ def audit_verify(
                 "ok": report.ok,
                 "entries": report.n_entries,
                 "records": report.n_records,
+                "checkpoints": report.n_checkpoints,
+                "signatures": report.n_signatures,
+                "readings": report.n_readings,
+                "witnessed_seq": report.witnessed_seq,
                 "first_bad_seq": report.first_bad_seq,
                 "findings": [
                     {"kind": f.kind, "seq": f.seq, "record": f.record, "message": f.message}
                     for f in report.findings
                 ],
+                "notes": report.notes,
             }
         )
     elif report.ok:
         console.print(
-            f"[green]audit trail intact[/]: {report.n_entries} entries, "
-            f"{report.n_records} records match their last audited image"
+            f"[green]audit trail intact[/]: {report.n_entries} entries sealed by "
+            f"{report.n_checkpoints} signed checkpoints; {report.n_records} records match "
+            f"their last audited image; {report.n_signatures} signatures bound; "
+            f"{report.n_readings} readings match their ingests",
+            highlight=False,
         )
     else:
         if report.first_bad_seq is not None:
             console.print(
                 f"[bold red]audit trail broken at entry {report.first_bad_seq}[/]", highlight=False
             )
-        for f in report.findings[:20]:
-            where = f"entry {f.seq}" if f.seq is not None else f.record
-            console.print(escape(f"  {where}: {f.message}"), highlight=False)
-        if len(report.findings) > 20:
-            console.print(f"  ... and {len(report.findings) - 20} more")
+        else:
+            console.print(f"[bold red]{len(report.findings)} finding(s)[/]", highlight=False)
+        for f in report.findings:
+            where = f"entry {f.seq}" if f.seq is not None else f.record or "trail"
+            console.print(escape(f"  {f.kind}  {where}: {f.message}"), highlight=False)
+    if not as_json:
+        for note in report.notes:
+            console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     if not report.ok:
         raise typer.Exit(1)
 

@@ -6,6 +6,7 @@ import json
 import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import typer
@@ -43,10 +44,13 @@ class State:
 STATE = State()
 
 
-def open_database() -> Database:
-    """The configured database (``--db`` or ``VEIN2VEIN_DATABASE_URL``), schema not checked."""
+def open_database(*, signing_key: Path | None = None) -> Database:
+    """The configured database (``--db`` or ``VEIN2VEIN_DATABASE_URL``), schema not checked.
+
+    ``signing_key`` overrides the configured key (the demo's own key).
+    """
     try:
-        db = Database(STATE.database_url)
+        db = Database(STATE.database_url, signing_key=signing_key)
     except (ArgumentError, NoSuchModuleError) as exc:
         msg = f"not a usable SQLAlchemy database URL: {exc}"
         raise InvalidInputError(msg, field="db") from None

@@ -22,6 +22,8 @@ from ..errors import RecordConflictError
 from ._common import STATE, console, emit_json, err_console, open_database
 
 _DB_FILE = "vein2vein-demo.db"
+# The demo's own signing key, when the service has none configured.
+_KEY_FILE = "demo-signing-key.pem"
 
 
 def _clear_previous_run(out: Path, *, database_file: bool) -> None:
@@ -44,6 +46,7 @@ def _clear_previous_run(out: Path, *, database_file: bool) -> None:
     names = ["summary.json", "README.txt"]
     if database_file:
         names += [_DB_FILE, f"{_DB_FILE}-wal", f"{_DB_FILE}-shm"]
+        shutil.rmtree(out / "witness", ignore_errors=True)  # it witnessed the old file
     for name in names:
         (out / name).unlink(missing_ok=True)
 
@@ -66,20 +69,28 @@ def demo(
     """Run the demo: a synthetic three-site network from donation to lot release, audited.
 
     Uses VEIN2VEIN_DATABASE_URL (or --db) when set, which must point at an empty
-    database; otherwise a fresh SQLite file under the output folder.
+    database; otherwise a fresh SQLite file under the output folder. Without a
+    configured signing key, the demo makes its own under the output folder.
     """
-    from ..records import Database
+    from .._settings import configured_signing_key
+    from ..records import Database, Signer
     from ..simulate import SYNTHETIC_LABEL, run_demo
 
+    key = configured_signing_key()
+    if key is None:
+        out.mkdir(parents=True, exist_ok=True)  # an ordinary folder; only the key is private
+        key = out.resolve() / _KEY_FILE
+        if not key.exists():
+            Signer.generate(key)
     if STATE.database_url:
-        db = open_database()
+        db = open_database(signing_key=key)
         if db.current_revision() is not None:
             msg = f"{db!r} is not empty; the demo needs an empty database"
             raise RecordConflictError(msg)
         _clear_previous_run(out, database_file=False)
     else:
         _clear_previous_run(out, database_file=True)
-        db = Database(f"sqlite:///{(out / _DB_FILE).resolve()}")
+        db = Database(f"sqlite:///{(out / _DB_FILE).resolve()}", signing_key=key)
     # With --json, stdout carries only the JSON summary (which has the label too).
     (err_console if as_json else console).print(f"[bold yellow]{SYNTHETIC_LABEL}[/]")
     columns = (

@@ -15,7 +15,10 @@ none is:
 
 Rows go in with one multi-row INSERT per chunk on SQLite (one transaction) and with
 ``COPY`` on PostgreSQL. The :class:`~vein2vein.records.Ingest` row (audited) keeps
-the file's SHA-256, who ingested it and when; readings themselves are append-only.
+the file's SHA-256, who ingested it and when, and the SHA-256 of the readings as
+stored (:func:`~vein2vein.records.readings_sha256`, computed from the validated rows
+that are inserted), which ``audit verify`` recomputes; readings themselves are
+append-only. Times are kept to the microsecond, the resolution both databases store.
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from ..records import (
     ProcessParameter,
     Reading,
     UnitOfWork,
+    readings_sha256,
     require,
 )
 from ..records._types import utcnow
@@ -238,6 +242,8 @@ def ingest_readings(
             raise InvalidInputError(msg, file=source, field="batch")
     _refuse_out_of_time(session, data, frame, batches, source)
     converted = _convert_units(data, frame, params, source)
+    # What both databases store; the readings hash covers exactly the stored values.
+    data["timestamp"] = data["timestamp"].dt.floor("us")
     was_sorted = bool(data["timestamp"].is_monotonic_increasing)
     data = data.sort_values(["timestamp", "batch", "parameter"], kind="stable")
     data["batch_id"] = data["batch"].map(batches)
@@ -256,6 +262,12 @@ def ingest_readings(
             first_at=data["timestamp"].min().to_pydatetime(),
             last_at=data["timestamp"].max().to_pydatetime(),
             ingested_by_id=uow.actor.user_id,
+            readings_sha256=readings_sha256(
+                batch_id=data["batch_id"].to_numpy(),
+                parameter_id=data["parameter_id"].to_numpy(),
+                measured_at=data["timestamp"].dt.tz_localize(None).to_numpy(),
+                value=data["value"].to_numpy(),
+            ),
         )
     )
     _bulk_insert(uow, data, ingest.id)

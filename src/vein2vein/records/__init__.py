@@ -7,16 +7,20 @@ This is the only package that talks to the database. Everything else receives a
 
 from __future__ import annotations
 
-from . import audit
+from . import audit, keys
 from ._actor import SYSTEM, Actor
 from ._canonical import canonical_json, content_hash, record_image
 from ._database import Database, UnitOfWork, get_record
+from ._keyfile import Signer
+from ._readings import readings_sha256
+from ._roles import grant_application_role
 from ._schema import (
     AUDITED_MODELS,
     AccessEvent,
     AccessEventKind,
     ApiToken,
     AssayResult,
+    AuditCheckpoint,
     Audited,
     AuditEntry,
     Base,
@@ -48,6 +52,7 @@ from ._schema import (
     Sample,
     Signature,
     SignatureMeaning,
+    SigningKey,
     Site,
     ToxicityAssessment,
     User,
@@ -115,6 +120,7 @@ __all__ = [
     "Actor",
     "ApiToken",
     "AssayResult",
+    "AuditCheckpoint",
     "AuditEntry",
     "Audited",
     "Base",
@@ -153,6 +159,8 @@ __all__ = [
     "Signature",
     "SignatureMeaning",
     "SignatureStatus",
+    "Signer",
+    "SigningKey",
     "Site",
     "ToxicityAssessment",
     "UnitOfWork",
@@ -178,12 +186,15 @@ __all__ = [
     "end_session",
     "get_problem",
     "get_record",
+    "grant_application_role",
+    "keys",
     "latest_assessment",
     "link_problem",
     "login",
     "open_deviation",
     "problem_fingerprint",
     "reactivate_user",
+    "readings_sha256",
     "reauthenticate",
     "record_image",
     "require",

@@ -29,7 +29,9 @@ from ..errors import (
 )
 from . import audit
 from ._actor import SYSTEM, Actor
+from ._keyfile import Signer
 from ._schema import Audited, User
+from ._seal import SEAL_INFO, Seal
 
 __all__ = ["Database", "UnitOfWork"]
 
@@ -181,9 +183,23 @@ class Database:
     url
         SQLAlchemy URL. Defaults to ``VEIN2VEIN_DATABASE_URL`` or the settings file,
         else ``sqlite:///vein2vein.db``.
+    signing_key
+        The service's Ed25519 key (a PEM file, or a loaded
+        :class:`~vein2vein.records.keys.Signer`) that seals the trail and binds
+        signatures. Defaults to the ``signing_key`` setting (``VEIN2VEIN_SIGNING_KEY``).
+    witness_dir
+        Folder of the witness files; defaults to the ``witness_dir`` setting, else
+        ``witness/`` next to the key file.
     """
 
-    def __init__(self, url: str | URL | None = None, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        url: str | URL | None = None,
+        *,
+        echo: bool = False,
+        signing_key: str | Path | Signer | None = None,
+        witness_dir: str | Path | None = None,
+    ) -> None:
         settings = get_settings()
         self.url = make_url(url if url is not None else settings.database_url)
         if self.url.drivername == "postgresql":
@@ -201,7 +217,10 @@ class Database:
             self._read_engine = self.engine.execution_options(
                 isolation_level="REPEATABLE READ", postgresql_readonly=True
             )
-        self._sessions = sessionmaker(self.engine, expire_on_commit=False, autoflush=True)
+        self.seal = Seal.configure(self.url, signing_key=signing_key, witness_dir=witness_dir)
+        self._sessions = sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=True, info={SEAL_INFO: self.seal}
+        )
         self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
         audit.install(self._sessions)
 
@@ -229,8 +248,17 @@ class Database:
     # ------------------------------------------------------------------ schema
 
     def upgrade(self, revision: str = "head") -> None:
-        """Create or migrate the schema with Alembic (idempotent)."""
+        """Create or migrate the schema with Alembic (idempotent).
+
+        At the head revision, with a signing key configured, a database that has no
+        key yet gets it, and its existing trail is adopted (see
+        :func:`vein2vein.records.keys.adopt`).
+        """
         command.upgrade(_alembic_config(self.engine), revision)
+        if self.seal.configured and self.current_revision() == self.head_revision():
+            from .keys import adopt  # keys builds on the unit of work defined here
+
+            adopt(self)
 
     def downgrade(self, revision: str) -> None:
         """Migrate the schema back to ``revision`` (``base`` empties the database)."""

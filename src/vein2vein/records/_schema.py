@@ -35,6 +35,7 @@ __all__ = [
     "AccessEventKind",
     "ApiToken",
     "AssayResult",
+    "AuditCheckpoint",
     "AuditEntry",
     "Audited",
     "Base",
@@ -66,6 +67,7 @@ __all__ = [
     "Sample",
     "Signature",
     "SignatureMeaning",
+    "SigningKey",
     "Site",
     "ToxicityAssessment",
     "User",
@@ -478,13 +480,16 @@ class Ingest(Audited, Base):
     last_at: Mapped[datetime]
     ingested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
     ingested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # SHA-256 over the stored readings in canonical form (records.readings_sha256).
+    readings_sha256: Mapped[str | None] = mapped_column(String(64), default=None)
 
 
 class Reading(Base):
     """One sensor or in-process reading.
 
     Append-only (database triggers) and not audited row by row: its :class:`Ingest`
-    carries the provenance and the file's SHA-256.
+    carries the provenance, the file's SHA-256 and the SHA-256 of the readings as
+    stored, which ``audit verify`` recomputes.
     """
 
     __tablename__ = "readings"
@@ -526,7 +531,12 @@ class ControlLimitSet(Audited, Base):
 
 
 class Signature(Audited, Base):
-    """An electronic signature: who, when, what it means, and the hash of what was signed."""
+    """An electronic signature: who, when, what it means, and the hash of what was signed.
+
+    ``key_signature`` is the service key's Ed25519 signature of all of that
+    (:func:`~vein2vein.records.signatures.signature_statement`), made with the key
+    ``key_id``, so a signature row written behind the application's back is found.
+    """
 
     __tablename__ = "signatures"
     __record_kind__ = "signature"
@@ -540,6 +550,8 @@ class Signature(Audited, Base):
     meaning: Mapped[SignatureMeaning] = mapped_column(_enum(SignatureMeaning, "meaning"))
     signed_at: Mapped[datetime] = mapped_column(default=utcnow)
     content_hash: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str | None] = mapped_column(String(16), default=None)
+    key_signature: Mapped[str | None] = mapped_column(String(128), default=None)
 
 
 class AuditEntry(Base):
@@ -578,6 +590,7 @@ from ._schema_clinical import (  # noqa: E402
     ToxicityAssessment,
 )
 from ._schema_invivo import InvivoDosing, InvivoLot  # noqa: E402
+from ._schema_keys import AuditCheckpoint, SigningKey  # noqa: E402
 from ._schema_problems import ImpactAssessment, ProblemLink  # noqa: E402
 
 AUDITED_MODELS: tuple[type[Audited], ...] = (
@@ -609,4 +622,5 @@ AUDITED_MODELS: tuple[type[Audited], ...] = (
     ImpactAssessment,
     AccessEvent,
     ApiToken,
+    SigningKey,
 )

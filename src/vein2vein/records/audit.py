@@ -12,6 +12,12 @@ with ``prev_hash`` of the first entry 64 zeros and ``seq`` counting up from 1 wi
 gaps. Writers serialise on the chain head: SQLite transactions begin IMMEDIATE, and
 on PostgreSQL a transaction-scoped advisory lock is taken before the head is read.
 
+The chain uses no secret, so it is sealed with one: a unit of work that wrote
+entries ends, in the same transaction, with an :class:`AuditCheckpoint` signed by
+the service's key, saying which entries it wrote and what the head is; once it has
+committed, the head goes to the witness file (see :mod:`vein2vein.records._seal`).
+:func:`verify` checks all of it.
+
 References
 ----------
 21 CFR 11.10(e): "use of secure, computer-generated, time-stamped audit trails to
@@ -22,72 +28,51 @@ recorded information."
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+import os
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
-from sqlalchemy import func, insert, select, text
-from sqlalchemy.orm import Session, UOWTransaction, attributes
+from sqlalchemy import bindparam, exists, func, insert, select, text
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, SessionTransaction, UOWTransaction, attributes
 
-from ..errors import ReasonRequiredError, RecordConflictError, Vein2veinError
+from ..errors import ReasonRequiredError, RecordConflictError, SigningKeyError, Vein2veinError
 from ._actor import Actor
-from ._canonical import canonical_json, record_image, sha256_hex, to_jsonable
+from ._canonical import record_image, to_jsonable
+from ._chain import GENESIS_HASH, entry_hash, entry_payload
+from ._keyfile import Signer
 from ._schema import AUDITED_MODELS, Audited, AuditEntry, Signature
+from ._schema_keys import AuditCheckpoint, SigningKey
+from ._seal import Witness, WitnessMark, seal_of
+from ._statements import checkpoint_statement
 from ._types import utcnow
+from ._verify import AuditFinding, VerifyReport, verify
 
 __all__ = [
     "GENESIS_HASH",
     "AuditFinding",
     "VerifyReport",
+    "current_signer",
     "entry_hash",
     "entry_payload",
     "history",
+    "seal_from_start",
+    "sign_commit_with",
     "verify",
 ]
 
-GENESIS_HASH = "0" * 64
 # Arbitrary constant (an int4) naming the chain-head lock on PostgreSQL.
 _PG_CHAIN_LOCK = 0x7632_7632
 
 _INFO_ACTOR = "vein2vein.actor"
 _INFO_REASON = "vein2vein.reason"
 _INFO_HEAD = "vein2vein.chain_head"
-
-
-def entry_payload(
-    *,
-    seq: int,
-    recorded_at: datetime | str,
-    user_id: int | None,
-    username: str,
-    user_role: str,
-    action: str,
-    record_table: str,
-    record_id: int,
-    changes: dict[str, Any],
-    after_image: dict[str, Any],
-    reason: str | None,
-) -> dict[str, Any]:
-    """The fields of an entry that its hash covers, as JSON values."""
-    return {
-        "seq": seq,
-        "recorded_at": to_jsonable(recorded_at),
-        "user_id": user_id,
-        "username": username,
-        "user_role": user_role,
-        "action": action,
-        "record_table": record_table,
-        "record_id": record_id,
-        "changes": to_jsonable(changes),
-        "after_image": to_jsonable(after_image),
-        "reason": reason,
-    }
-
-
-def entry_hash(prev_hash: str, payload: dict[str, Any]) -> str:
-    """``SHA-256(prev_hash + canonical_json(payload))`` as 64 hex digits."""
-    return sha256_hex(prev_hash + canonical_json(payload))
+# First entry this transaction wrote (the head it found + 1), and the head to witness.
+_INFO_FIRST = "vein2vein.first_seq"
+_INFO_WITNESS = "vein2vein.witness"
+# A key that seals this unit of work instead of the configured one (a key rotation).
+_INFO_SIGNER = "vein2vein.signer"
 
 
 # ---------------------------------------------------------------------- writing
@@ -202,8 +187,14 @@ def serialize_writers(session: Session) -> None:
     _chain_head(session)
 
 
-def _forget_head(session: Session, _transaction: object) -> None:
+def _forget_head(session: Session, transaction: SessionTransaction) -> None:
     session.info.pop(_INFO_HEAD, None)
+    if transaction.parent is None:  # the end of the whole unit of work
+        session.info.pop(_INFO_FIRST, None)
+        session.info.pop(_INFO_SIGNER, None)
+        pending = session.info.pop(_INFO_WITNESS, None)
+        if pending is not None:  # rolled back after the checkpoint was written
+            os.close(pending[0])
 
 
 def _sort_key(obj: Audited) -> tuple[int, int]:
@@ -227,6 +218,7 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
     actor = _actor(session)
     reason = session.info.get(_INFO_REASON)
     seq, prev = _chain_head(session)
+    session.info.setdefault(_INFO_FIRST, seq + 1)
     now = utcnow()
     rows = []
     for action, obj, changes, image in pending:
@@ -251,140 +243,156 @@ def _after_flush(session: Session, _ctx: UOWTransaction) -> None:
     session.info[_INFO_HEAD] = (seq, prev)
 
 
+# ---------------------------------------------------------------------- sealing
+
+
+def seal_from_start(session: Session) -> None:
+    """Make this unit of work's checkpoint cover the chain from entry 1.
+
+    Only for adopting a trail written before tamper evidence existed
+    (:func:`vein2vein.records.keys.adopt`), after it has verified.
+    """
+    session.info[_INFO_FIRST] = 1
+
+
+def sign_commit_with(session: Session, signer: Signer) -> None:
+    """Seal this unit of work with ``signer`` (the new key, in a key rotation)."""
+    session.info[_INFO_SIGNER] = signer
+
+
+def current_signer(session: Session) -> Signer:
+    """The key that seals this unit of work and binds its signatures.
+
+    Raises
+    ------
+    SigningKeyError
+        No key is configured, or it cannot be read.
+    """
+    signer = session.info.get(_INFO_SIGNER)
+    return signer if isinstance(signer, Signer) else seal_of(session).signer()
+
+
+def _is_active(key_id: Any) -> Any:
+    return exists().where(SigningKey.key_id == key_id, SigningKey.retired_at.is_(None))
+
+
+_FIRST_HASH = select(AuditEntry.hash).where(AuditEntry.seq == 1).scalar_subquery()
+_CHECKPOINT_COLUMNS = list(AuditCheckpoint.__table__.columns)
+# Built once: the checkpoint goes in only while its key is active, and the insert
+# returns the hash of entry 1, which names the chain in the witness.
+_SEAL = (
+    insert(AuditCheckpoint)
+    .from_select(
+        [c.name for c in _CHECKPOINT_COLUMNS],
+        select(*(bindparam(c.name, type_=c.type) for c in _CHECKPOINT_COLUMNS)).where(
+            _is_active(bindparam("key_id"))
+        ),
+    )
+    .returning(_FIRST_HASH)
+)
+
+
+def _insert_checkpoint(
+    conn: Connection, signer: Signer, *, first: int, seq: int, head: str, now: datetime
+) -> str | None:
+    """Insert the signed checkpoint if ``signer`` is the active key; return the chain id.
+
+    One statement, one round trip; ``None`` when the key is not active (nothing inserted).
+    """
+    statement = checkpoint_statement(
+        first_seq=first, seq=seq, hash=head, key_id=signer.key_id, signed_at=now
+    )
+    row = {**statement, "signed_at": now, "signature": signer.sign(statement)}
+    chain: str | None = conn.execute(_SEAL, row).scalar()
+    return chain
+
+
+def _other_key(session: Session, conn: Connection, signer: Signer) -> Signer:
+    """The key to seal with when ``signer`` is not the database's active key.
+
+    A long-running process whose key was rotated by another one reads the key file
+    again (rotation replaces the file) and goes on with the new key; else refuse.
+    """
+    seal = seal_of(session)
+    if _INFO_SIGNER not in session.info and seal.key_path is not None:
+        reread = Signer.load(seal.key_path)
+        if (
+            reread.key_id != signer.key_id
+            and conn.execute(select(_is_active(reread.key_id))).scalar()
+        ):
+            seal.use(reread)
+            return reread
+    return _refuse(conn, signer)
+
+
+def _refuse(conn: Connection, signer: Signer) -> NoReturn:
+    row = conn.execute(
+        select(SigningKey.retired_at).where(SigningKey.key_id == signer.key_id)
+    ).first()
+    active = conn.execute(select(SigningKey.key_id).where(SigningKey.retired_at.is_(None))).scalar()
+    if row is not None:
+        msg = (
+            f"the configured signing key {signer.key_id} was retired at "
+            f"{to_jsonable(row.retired_at)}; configure the active key {active}"
+        )
+    elif active is None:
+        msg = (
+            "this database has no signing key yet; run `vein2vein init` with the key "
+            "configured (it registers the key and adopts the trail)"
+        )
+    else:
+        msg = (
+            f"the configured signing key {signer.key_id} is not this database's key "
+            f"(its active key is {active}); configure that key, or this is another database"
+        )
+    raise SigningKeyError(msg)
+
+
+def _seal_on_commit(session: Session) -> None:
+    # Fires for savepoints too; only the unit of work's own commit is sealed.
+    if session.in_nested_transaction():
+        return
+    first = session.info.get(_INFO_FIRST)
+    if first is None:
+        return
+    session.flush()  # what is pending gets its entries before the head is signed
+    seq, head = _chain_head(session)
+    if seq < first:  # everything it wrote was rolled back with a savepoint
+        return
+    conn = session.connection()
+    signer = current_signer(session)
+    now = utcnow()
+    chain = _insert_checkpoint(conn, signer, first=first, seq=seq, head=head, now=now)
+    if chain is None:  # the key is not the database's active one
+        signer = _other_key(session, conn, signer)
+        chain = _insert_checkpoint(conn, signer, first=first, seq=seq, head=head, now=now)
+        assert chain is not None  # _other_key returns an active key or raises
+    witness = seal_of(session).witness
+    if witness is not None:
+        # Opened now, so a witness that cannot be written stops the commit.
+        fd = witness.open_for_append()
+        session.info[_INFO_WITNESS] = (fd, WitnessMark(chain, seq, head, to_jsonable(now)))
+
+
+def _witness_after_commit(session: Session) -> None:
+    pending = session.info.pop(_INFO_WITNESS, None)
+    if pending is not None:
+        Witness.append(*pending)
+
+
 def install(target: Any) -> None:
     """Install the audit hooks on a ``sessionmaker`` (or ``Session`` class)."""
     from sqlalchemy import event
 
     event.listen(target, "before_flush", _before_flush)
     event.listen(target, "after_flush", _after_flush)
+    event.listen(target, "before_commit", _seal_on_commit)
+    event.listen(target, "after_commit", _witness_after_commit)
     # Any end of a transaction or savepoint (commit or rollback) drops the cached head.
     event.listen(target, "after_transaction_end", _forget_head)
 
 
 # ---------------------------------------------------------------------- reading
-
-
-@dataclass(frozen=True, slots=True)
-class AuditFinding:
-    """One thing wrong with the trail: the entry (or record) and what is wrong."""
-
-    kind: str
-    seq: int | None
-    record: str | None
-    message: str
-
-
-@dataclass(slots=True)
-class VerifyReport:
-    """Result of :func:`verify`.
-
-    ``findings`` is empty on an intact trail; ``first_bad_seq`` is the first entry
-    whose chain link or hash does not match.
-    """
-
-    n_entries: int = 0
-    n_records: int = 0
-    findings: list[AuditFinding] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        """True when nothing was found wrong."""
-        return not self.findings
-
-    @property
-    def first_bad_seq(self) -> int | None:
-        """Sequence number of the first entry that fails the chain, if any."""
-        seqs = [f.seq for f in self.findings if f.seq is not None]
-        return min(seqs) if seqs else None
-
-
-def _iter_entries(session: Session) -> Iterator[AuditEntry]:
-    yield from session.scalars(
-        select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=2000)
-    )
-
-
-def verify(session: Session, *, check_records: bool = True) -> VerifyReport:
-    """Check the hash chain and, optionally, that every record matches its last image.
-
-    The chain check recomputes every entry's hash from its stored fields and the
-    previous hash, and checks that ``seq`` runs 1, 2, 3... with no gap. The record
-    check compares each audited row, as stored now, with the after-image of its last
-    audit entry, so a data row changed behind the application's back is found too.
-    """
-    report = VerifyReport()
-    prev = GENESIS_HASH
-    expected_seq = 1
-    last_image: dict[tuple[str, int], dict[str, Any]] = {}
-    for e in _iter_entries(session):
-        report.n_entries += 1
-        where = f"{e.record_table}:{e.record_id}"
-        if e.seq != expected_seq:
-            report.findings.append(
-                AuditFinding("gap", e.seq, where, f"expected entry {expected_seq}, found {e.seq}")
-            )
-        if e.prev_hash != prev:
-            report.findings.append(
-                AuditFinding("link", e.seq, where, "prev_hash does not match the entry before")
-            )
-        computed = entry_hash(e.prev_hash, _payload_of(e))
-        if computed != e.hash:
-            report.findings.append(
-                AuditFinding("hash", e.seq, where, "stored hash does not match the entry content")
-            )
-        prev = e.hash
-        expected_seq = e.seq + 1
-        last_image[(e.record_table, e.record_id)] = e.after_image
-    if check_records:
-        _check_records(session, last_image, report)
-    return report
-
-
-def _payload_of(e: AuditEntry) -> dict[str, Any]:
-    return entry_payload(
-        seq=e.seq,
-        recorded_at=e.recorded_at,
-        user_id=e.user_id,
-        username=e.username,
-        user_role=e.user_role,
-        action=e.action,
-        record_table=e.record_table,
-        record_id=e.record_id,
-        changes=e.changes,
-        after_image=e.after_image,
-        reason=e.reason,
-    )
-
-
-def _check_records(
-    session: Session, last_image: dict[tuple[str, int], dict[str, Any]], report: VerifyReport
-) -> None:
-    for model in AUDITED_MODELS:
-        table = model.__table__.name  # type: ignore[attr-defined]
-        for obj in session.scalars(select(model).execution_options(yield_per=2000)):
-            report.n_records += 1
-            where = f"{table}:{obj.id}"
-            audited = last_image.get((table, obj.id))
-            if audited is None:
-                report.findings.append(
-                    AuditFinding("record", None, where, "record has no audit entry")
-                )
-                continue
-            stored = record_image(obj)
-            diff = sorted(
-                k for k in stored.keys() | audited.keys() if stored.get(k) != audited.get(k)
-            )
-            if diff:
-                k = diff[0]
-                report.findings.append(
-                    AuditFinding(
-                        "record",
-                        None,
-                        where,
-                        f"differs from its last audited image (field {k!r}: audited "
-                        f"{audited.get(k)!r}, stored {stored.get(k)!r})",
-                    )
-                )
 
 
 def history(session: Session, record_table: str, record_id: int) -> list[AuditEntry]:

@@ -6,6 +6,13 @@ signed record's canonical content. Signing requires the signer to re-enter their
 password. A signature is *valid* only while the record still hashes to the value
 that was signed: any later change shows the signature as invalid wherever it is
 displayed (:func:`signature_status`).
+
+Each signature is also bound by the service's signing key: ``key_signature`` is the
+key's Ed25519 signature of :func:`signature_statement` (record, signer, printed
+name, meaning, time, content hash, key id). The database does not hold the key, so
+a signature row inserted or altered in the database is found by ``audit verify``.
+No key configured, no signature: :func:`sign` refuses rather than store an unbound
+one.
 """
 
 from __future__ import annotations
@@ -28,7 +35,9 @@ from ._actor import Actor
 from ._canonical import content_hash
 from ._database import Database, UnitOfWork
 from ._schema import Audited, Signature, SignatureMeaning, User
+from ._statements import signature_statement
 from ._types import utcnow
+from .audit import current_signer
 from .authentication import authenticate_password, check_account
 from .passwords import AccessPolicy, check_password
 from .users import require
@@ -39,6 +48,7 @@ __all__ = [
     "SignatureStatus",
     "reauthenticate",
     "sign",
+    "signature_statement",
     "signature_status",
     "signatures_of",
 ]
@@ -149,6 +159,9 @@ def sign(
         The password does not match, or the user cannot sign.
     PermissionDeniedError
         The actor's role may not sign (or the user is deactivated or locked).
+    SigningKeyError
+        No signing key is configured (or it cannot be read): a signature is never
+        stored unbound.
     """
     actor = uow.actor
     if actor.user_id is None:
@@ -161,6 +174,7 @@ def sign(
         meanings = ", ".join(m.value for m in SignatureMeaning)
         msg = f"unknown signature meaning {meaning!r}; one of: {meanings}"
         raise InvalidInputError(msg, field="meaning") from None
+    signer = current_signer(uow.session)
     user = uow.session.get(User, actor.user_id)
     if user is None:
         msg = f"user {actor.username!r} does not exist"
@@ -168,16 +182,29 @@ def sign(
     check_account(user)
     _reauthenticated(uow, user, password)
     uow.flush()  # the hash must cover the record as stored
-    return uow.add(
-        Signature(
-            record_table=type(record).__table__.name,  # type: ignore[attr-defined]
-            record_id=record.id,
-            user_id=user.id,
-            printed_name=user.full_name,
-            meaning=meaning,
-            content_hash=content_hash(record),
+    signature = Signature(
+        record_table=type(record).__table__.name,  # type: ignore[attr-defined]
+        record_id=record.id,
+        user_id=user.id,
+        printed_name=user.full_name,
+        meaning=meaning,
+        signed_at=utcnow(),
+        content_hash=content_hash(record),
+        key_id=signer.key_id,
+    )
+    signature.key_signature = signer.sign(
+        signature_statement(
+            record_table=signature.record_table,
+            record_id=signature.record_id,
+            user_id=signature.user_id,
+            printed_name=signature.printed_name,
+            meaning=signature.meaning,
+            signed_at=signature.signed_at,
+            content_hash=signature.content_hash,
+            key_id=signer.key_id,
         )
     )
+    return uow.add(signature)
 
 
 def signatures_of(session: Session, record: Audited) -> list[SignatureStatus]:

@@ -4,21 +4,62 @@
 ``VEIN2VEIN_TEST_POSTGRES_URL`` set (CI sets it), tests marked ``postgres`` and the
 ``any_db`` fixture also run against a real PostgreSQL server, each test in a fresh
 schema of its own.
+
+Every database needs the service's signing key to write. For the test session the
+plugin makes a temporary key and witness folder and points ``VEIN2VEIN_SIGNING_KEY``
+and ``VEIN2VEIN_WITNESS_DIR`` at them (replacing any the environment had, so tests
+never touch a real key), so every :class:`~vein2vein.records.Database` a test opens,
+and every CLI subprocess it starts, has one. ``signing_key_file`` gives a test a key
+of its own.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from ..records import Database
+from ..records import Database, Signer
 from ._factories import Network, make_network
 
 POSTGRES_ENV = "VEIN2VEIN_TEST_POSTGRES_URL"
+_KEY_ENVS = ("VEIN2VEIN_SIGNING_KEY", "VEIN2VEIN_WITNESS_DIR")
+_SESSION_KEYS = pytest.StashKey[tuple[Path, dict[str, str | None]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the test session a temporary signing key and witness folder."""
+    folder = Path(tempfile.mkdtemp(prefix="vein2vein-test-key-"))
+    Signer.generate(folder / "signing-key.pem")
+    saved = {name: os.environ.get(name) for name in _KEY_ENVS}
+    config.stash[_SESSION_KEYS] = (folder, saved)
+    os.environ["VEIN2VEIN_SIGNING_KEY"] = str(folder / "signing-key.pem")
+    os.environ["VEIN2VEIN_WITNESS_DIR"] = str(folder / "witness")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Restore the environment and remove the session's key."""
+    folder, saved = config.stash.get(_SESSION_KEYS, (None, {}))
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    if folder is not None:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def signing_key_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new signing key file of this test's own (its witness goes to ``witness/`` beside)."""
+    path = tmp_path_factory.mktemp("key") / "signing-key.pem"
+    Signer.generate(path)
+    return path
 
 
 def _postgres_url() -> str | None:
