@@ -19,7 +19,6 @@ from pydantic_settings import (
 
 from .errors import InvalidInputError
 
-__all__ = ["Settings", "get_settings"]
 __all__ = ["Settings", "configured_signing_key", "default_signing_key_path", "get_settings"]
 
 DEFAULT_DATABASE_URL = "sqlite:///vein2vein.db"
