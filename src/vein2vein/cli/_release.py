@@ -155,10 +155,10 @@ def release_dose(
 ) -> None:
     """Record the dosing context that per-kg limits (dose, endotoxin) are judged with."""
     from ..records import Batch
+    from ..support import check_quantity
 
-    if not (weight_kg > 0 and volume_ml > 0):
-        msg = "weight and volume must be positive"
-        raise InvalidInputError(msg, field="weight_kg" if weight_kg <= 0 else "volume_ml")
+    check_quantity("body_weight", weight_kg, field="weight_kg")
+    check_quantity("volume", volume_ml, field="volume_ml")
     db = database()
     with db.unit_of_work(acting(db)) as uow:
         row = uow.get(Batch, batch)

@@ -10,6 +10,8 @@ none is:
   is an error naming the file, the line (CSV line number, or Parquet row + 2) and the
   column;
 - values in a compatible unit are converted to the parameter's unit (pint);
+- a value its parameter's quantity cannot take (pH -7, -500 °C, a negative
+  concentration; :func:`vein2vein.specs.quantity_for`) is an error naming the line;
 - out-of-order timestamps are accepted and stored sorted by time; the report says so.
 
 Rows go in with one multi-row INSERT per chunk on SQLite (one transaction) and with
@@ -33,7 +35,9 @@ from sqlalchemy import insert, select
 
 from ..errors import InvalidInputError, RecordConflictError
 from ..records import Batch, BatchStatus, Ingest, ProcessParameter, Reading, UnitOfWork, require
+from ..specs import quantity_for
 from ..specs._units import UnitProblem, convert
+from ..support import check_quantity
 
 __all__ = ["COLUMNS", "IngestReport", "ingest_readings", "read_readings", "register_parameter"]
 
@@ -225,6 +229,7 @@ def ingest_readings(
             )
             raise InvalidInputError(msg, file=source, field="batch")
     converted = _convert_units(data, frame, params, source)
+    _refuse_impossible(data, frame, params, source)
     was_sorted = bool(data["timestamp"].is_monotonic_increasing)
     data = data.sort_values(["timestamp", "batch", "parameter"], kind="stable")
     data["batch_id"] = data["batch"].map(batches)
@@ -277,6 +282,39 @@ def _convert_units(
         data.loc[rows.index, "value"] = a + b * rows["value"]
         notes.append(f"{name}: {unit} -> {target}")
     return notes
+
+
+def _refuse_impossible(
+    data: pd.DataFrame, frame: pd.DataFrame, params: dict[str, ProcessParameter], source: str
+) -> None:
+    """Refuse a reading that its parameter's quantity cannot take (pH -7, -500 °C).
+
+    Values are in the parameter's unit by now. ``%`` is a saturation here (dissolved
+    oxygen exceeds 100 % air saturation under oxygen enrichment), so only 0 bounds it.
+    """
+    for name, rows in data.groupby("parameter", sort=True):
+        param = params[str(name)]
+        quantity = quantity_for(param.unit or None, name=str(name), share=False)
+        if quantity is None:
+            continue
+        values = rows["value"].to_numpy(dtype=float)
+        if quantity.name == "temperature":
+            a = convert(0.0, param.unit, "degC")  # affine: y = a + b x
+            values = a + (convert(1.0, param.unit, "degC") - a) * values
+        bad = np.zeros(values.shape, dtype=bool)
+        if quantity.low is not None:
+            bad |= values <= quantity.low if quantity.low_open else values < quantity.low
+        if quantity.high is not None:
+            bad |= values > quantity.high
+        if not bad.any():
+            continue
+        first = int(np.flatnonzero(bad)[0])
+        line = _line(frame, int(data.index.get_loc(rows.index[first])))
+        try:
+            check_quantity(quantity, float(values[first]), field="value")
+        except InvalidInputError as exc:
+            msg = f"line {line}: {name}: {exc.reason}"
+            raise InvalidInputError(msg, file=source, field="value") from None
 
 
 def _refuse_stored(

@@ -20,6 +20,7 @@ from ._decision import Decision, ItemDecision, Outcome
 from ._evaluate import CONTEXT_KEYS, evaluate
 from ._load import load_spec, load_spec_text, shipped_spec, shipped_specs
 from ._model import SCHEMA_VERSION, Criterion, Specification, SpecItem
+from ._quantity import check_result_value, quantity_for
 from ._record import store_decision
 from ._results_io import read_results_csv
 from ._values import Result
@@ -34,9 +35,11 @@ __all__ = [
     "Result",
     "SpecItem",
     "Specification",
+    "check_result_value",
     "evaluate",
     "load_spec",
     "load_spec_text",
+    "quantity_for",
     "read_results_csv",
     "shipped_spec",
     "shipped_specs",
