@@ -132,3 +132,88 @@ def test_outcomes_report_from_a_patient_table(
     html = (out / "outcomes-report.html").read_text()
     assert "SYNTHETIC cohort" in html and "<img" in html
     assert main(["clinical", "outcomes", str(path), "--attribute", "nope", "--out", str(out)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        ("P1,99999999999999999999,false,false,38.4,no,,none,,no\n", "day", "possible study day"),
+        ("P1,40000,false,false,38.4,no,,none,,no\n", "day", "possible study day"),
+        ("P1,1,false,false,nan,no,,none,,no\n", "temperature_c", "not a finite number"),
+        ("P1,1,false,false,1e400,no,,none,,no\n", "temperature_c", "not a finite number"),
+        ("P1,1,false,false,-500,no,,none,,no\n", "temperature_c", "not a possible body"),
+        ("P1,1,false,false,38.4,no,,nasal_cannula,inf,no\n", "oxygen_flow_l_min", "L/min"),
+    ],
+)
+def test_impossible_observations_exit_2_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], row: str, field: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "P1,0,false,false,37.0,no,,none,,no\n" + row)
+    assert main(["clinical", "grade", str(path), "--kind", "crs"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"field {field!r}" in err and "line 3" in err and message in err
+    assert "Traceback" not in err
+
+
+def test_grade_refuses_a_patient_day_given_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        HEADER
+        + "P1,1,false,false,38.4,no,,none,,no\n"
+        + "P2,1,false,false,37.0,no,,none,,no\n"
+        + "P1,1,false,false,39.4,yes,,none,,no\n"
+    )
+    out = tmp_path / "graded.csv"
+    assert main(["clinical", "grade", str(path), "--kind", "crs", "--out", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "field 'day'" in err and "line 4: patient_id P1, day 1 repeats line 2" in err
+    assert not out.exists()
+
+
+def test_kinetics_refuses_mixed_units_for_one_patient(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text(
+        "patient_id,day,value,unit\n"
+        "P1,0,0,copies/ug\nP1,7,1000,copies/ug\nP2,7,80,cells/uL\nP1,14,30,cells/uL\n"
+    )
+    assert main(["clinical", "kinetics", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "field 'unit'" in err
+    assert "line 5: patient P1 has values in 'cells/uL' here and in 'copies/ug' on line 2" in err
+
+
+def test_kinetics_takes_each_patients_unit_from_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text(
+        "patient_id,day,value,unit\nP1,0,0,copies/ug\nP1,7,1000,copies/ug\n"
+        "P2,0,0,cells/uL\nP2,7,80,cells/uL\n"
+    )
+    assert main(["clinical", "kinetics", str(path), "--json"]) == 0
+    units = {r["patient_id"]: r["unit"] for r in json.loads(capsys.readouterr().out)}
+    assert units == {"P1": "copies/ug", "P2": "cells/uL"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "field", "message"),
+    [
+        ("P1,0,0\nP1,7,inf\n", "value", "line 3: inf is not a finite number"),
+        ("P1,0,0\nP1,7,1e400\n", "value", "line 3: inf is not a finite number"),
+        ("P1,0,0\nP1,7,-5\n", "value", "line 3: -5 is not a possible amount"),
+        ("P1,0,0\nP1,1e9,5\n", "day", "line 3: 1e+09 days is not a possible study day"),
+    ],
+)
+def test_kinetics_refuses_impossible_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, field: str, message: str
+) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text("patient_id,day,value\n" + rows)
+    assert main(["clinical", "kinetics", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"field {field!r}" in err and message in err

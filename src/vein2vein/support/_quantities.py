@@ -28,7 +28,7 @@ quantity               unit   possible range      why
 ``cell_dose``          cells  above 0             an infused dose has cells
 ``amount``             any    0 and above         counts, concentrations, titres, copy
                                                   numbers, masses, sizes: never negative
-``age``                years  0 to 130            the longest documented life is 122 years
+``age``                years  0 to 120            no living person is older than 120 years
 ``study_day``          days   -36525 to 36525     a century either side of day 0 (infusion)
 ``probability``        1      0 to 1              a probability
 =====================  =====  ==================  ==========================================
@@ -143,7 +143,7 @@ QUANTITIES: Final = MappingProxyType(
             _q("volume", "mL", 0.0, None, "a volume of material", low_open=True),
             _q("cell_dose", "cells", 0.0, None, "an infused dose has cells", low_open=True),
             _q("amount", "", 0.0, None, "counts, concentrations and sizes are never negative"),
-            _q("age", "years", 0.0, 130.0, "the longest documented life is 122 years"),
+            _q("age", "years", 0.0, 120.0, "no living person is older than 120 years"),
             _q("study_day", "days", -36525.0, 36525.0, "a century either side of day 0"),
             _q("probability", "", 0.0, 1.0, "a probability"),
         ]
