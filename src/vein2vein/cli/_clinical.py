@@ -10,7 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InvalidInputError
-from ..support import check_quantity
+from ..support import check_quantity, write_csv
 from . import _clinical_records
 from ._common import console, database, emit_json
 
@@ -37,7 +37,7 @@ def clinical_grade(
     graded = grade_observations(frame, kind=kind)
     episodes = toxicity_episodes(graded, kind=kind)
     if out is not None:
-        graded.to_csv(out, index=False)
+        write_csv(graded, out)
     if as_json:
         emit_json(
             {
@@ -166,7 +166,7 @@ def clinical_outcomes(
     except InvalidInputError as exc:
         raise InvalidInputError(exc.reason, **where) from None
     if table_out is not None:
-        frame.to_csv(table_out, index=False)
+        write_csv(frame, table_out)
     path = outcomes_report(
         frame,
         attributes=attributes,

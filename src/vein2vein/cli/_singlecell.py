@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import InvalidInputError
+from ..support import write_csv
 from ._common import console, emit_json, err_console
 
 sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare, record.")
@@ -150,7 +151,7 @@ def sc_profile(
             for profile in profiles:
                 save_profile(profile, folder / f"{profile.sample}.profile.json")
                 profile_report(profile, folder / f"{profile.sample}.html")
-        profiles_table(profiles).to_csv(folder / "profiles.csv", index=False)
+        write_csv(profiles_table(profiles), folder / "profiles.csv")
     if as_json:
         emit_json([json.loads(p.to_json()) for p in profiles])
         return
@@ -250,7 +251,7 @@ def sc_compare(
     table = result.to_frame()
     if out is not None:
         folder = _out_dir(out)
-        table.to_csv(folder / "cohort_comparison.csv", index=False)
+        write_csv(table, folder / "cohort_comparison.csv")
         result.plot().savefig(folder / "cohort_comparison.png", dpi=100)
     if as_json:
         emit_json(

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .. import logging as v2vlog
 from ..errors import InvalidInputError
+from ..support import write_csv
 from ._barcodes import prefix_barcodes
 from ._io_gex import check_gex, read_gex
 from ._io_tcr import check_tcr, quiet_awkward, read_tcr
@@ -388,11 +389,11 @@ def carpall_sample_sheet(
             ]
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=out.parent, suffix=".tmp", delete=False, newline="", encoding="utf-8"
-    ) as fh:
-        writer = csv.writer(fh)
-        writer.writerow(SAMPLE_SHEET_COLUMNS)
-        writer.writerows(rows)
-    Path(fh.name).replace(out)
+    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".tmp", delete=False) as fh:
+        partial = Path(fh.name)
+    try:
+        write_csv(rows, partial, header=SAMPLE_SHEET_COLUMNS)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
     return read_sample_sheet(out)
