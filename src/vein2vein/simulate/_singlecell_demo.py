@@ -155,7 +155,6 @@ def record_synthetic_profile(
 
     from ..records import Batch, BatchStatus
     from ..singlecell.io import SAMPLE_SHEET_COLUMNS, read_sample_sheet
-    from ..support import write_csv
     from ..singlecell.profile import (
         ProfileParams,
         profile_report,
@@ -163,6 +162,7 @@ def record_synthetic_profile(
         record_profile,
         save_profile,
     )
+    from ..support import write_csv
     from ._network import SYNTHETIC_LABEL
     from ._singlecell import synthetic_product
 
