@@ -21,6 +21,10 @@ from ._common import console, emit_json, err_console
 sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare, record.")
 
 _COLUMNS = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn())
+_OUTSIDE_HELP = (
+    "Accept gex/tcr paths that resolve outside the sample sheet's folder (refused by "
+    "default, so that a sheet from elsewhere cannot point at any file)."
+)
 
 
 def _out_dir(out: Path) -> Path:
@@ -78,6 +82,7 @@ def sc_profile(
     h5ad: bool = typer.Option(
         False, "--h5ad", help="Also write the analysed cells as <sample>.h5ad (serial runs)."
     ),
+    allow_outside: bool = typer.Option(False, "--allow-outside-folder", help=_OUTSIDE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the profiles as a JSON list."),
 ) -> None:
     """Profile every sample of SHEET that has gene-expression data.
@@ -101,7 +106,7 @@ def sc_profile(
     if h5ad and (scheduler is not None or workers is not None):
         msg = "--h5ad writes the cells of serial runs; with Dask the cells stay on the workers"
         raise InvalidInputError(msg, field="h5ad")
-    rows = [s for s in read_sample_sheet(sheet) if s.gex is not None]
+    rows = [s for s in read_sample_sheet(sheet, allow_outside=allow_outside) if s.gex is not None]
     if sample:
         unknown = sorted(set(sample) - {s.sample for s in rows})
         if unknown:
@@ -175,6 +180,7 @@ def sc_track(
     sheet: Path = typer.Argument(..., help="Sample sheet CSV."),
     patient: str = typer.Option(..., "--patient", help="The patient to track."),
     out: Path = typer.Option(..., "--out", help="Folder for <patient>.tracking.csv and more."),
+    allow_outside: bool = typer.Option(False, "--allow-outside-folder", help=_OUTSIDE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the later samples as JSON."),
 ) -> None:
     """Follow the patient's product clones through every later sample with TCR data.
@@ -186,7 +192,7 @@ def sc_track(
     from ..singlecell._pipeline import ProfileParams, track_patient
     from ..singlecell.io import read_sample_sheet
 
-    samples = list(read_sample_sheet(sheet).for_patient(patient))
+    samples = list(read_sample_sheet(sheet, allow_outside=allow_outside).for_patient(patient))
     if not samples:
         msg = f"no sample of patient {patient!r} in the sheet"
         raise InvalidInputError(msg, file=str(sheet), field="patient")
