@@ -216,3 +216,23 @@ def test_a_sheet_pointing_outside_its_folder_exits_2_unless_allowed(
     # allowed explicitly, the sheet is read (and the run then fails on the empty file)
     assert main([*args, "--allow-outside-folder"]) == 2
     assert "outside the sheet's folder" not in " ".join(capsys.readouterr().err.split())
+
+
+def test_an_empty_cohort_comparison_says_so_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vein2vein.singlecell.profile import ProductProfile, save_profile
+
+    files = []
+    for i in range(2):  # one patient per group: too few for any metric
+        p = ProductProfile(
+            sample=f"S{i}", patient=f"P{i}", timepoint="M0", package_version="0", n_cells=500
+        )
+        files.append(str(save_profile(p, tmp_path / f"S{i}.profile.json")))
+    groups = tmp_path / "groups.csv"
+    groups.write_text("patient,group\nP0,NR\nP1,R\n")
+    out = tmp_path / "cmp"
+    assert main(["sc", "compare", *files, "--groups", str(groups), "--out", str(out)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "nothing to compare" in err and "{'NR': 1, 'R': 1}" in err
+    assert not out.exists()

@@ -98,7 +98,7 @@ def clinical_kinetics(
     table = Table("patient", "Cmax", "Tmax (d)", "AUC0-28 (lin)", "AUC0-28 (lin-log)", "Tlast (d)")
     for r in rows:
         table.add_row(
-            r["patient_id"],
+            escape(r["patient_id"]),
             f"{r['cmax']:.4g}",
             f"{r['tmax']:g}",
             f"{r['auc_linear']:.4g}",
@@ -179,8 +179,11 @@ def clinical_outcomes(
         emit_json({"report": str(path), "patients": len(frame), "attributes": attributes})
         return
     console.print(
-        f"outcomes report on {len(frame)} patient(s), attributes {', '.join(attributes)}, "
-        f"written to {path}"
+        escape(
+            f"outcomes report on {len(frame)} patient(s), attributes {', '.join(attributes)}, "
+            f"written to {path}"
+        ),
+        highlight=False,
     )
 
 

@@ -198,7 +198,9 @@ def invivo_simulate(
     if as_json:
         emit_json({**oc.to_dict(), "report": None if report is None else str(report)})
         return
-    table = Table("dose", "true tox", "true eff", "P(select)", "mean patients", title=oc.design)
+    table = Table(
+        "dose", "true tox", "true eff", "P(select)", "mean patients", title=escape(oc.design)
+    )
     eff = oc.true_eff or (None,) * len(oc.true_tox)
     for i, (t, e, s, n) in enumerate(
         zip(oc.true_tox, eff, oc.selection, oc.mean_patients, strict=True), start=1
@@ -222,7 +224,7 @@ def invivo_simulate(
             f"{extra['refits']} decision(s) refitted by EffTox.fit"
         )
     if report is not None:
-        console.print(f"report written to {report}")
+        console.print(escape(f"report written to {report}"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..errors import InvalidInputError
 from ..support import write_csv
-from ._common import console, emit_json, err_console
+from ._common import console, emit_json, err_console, fail_with
 
 sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare, record.")
 
@@ -222,7 +222,7 @@ def sc_track(
             ]
         )
         return
-    table = Table("sample", "timepoint", "cells", "in product clones %", title=f"{patient}")
+    table = Table("sample", "timepoint", "cells", "in product clones %", title=escape(patient))
     for r in later.itertuples(index=False):
         table.add_row(
             escape(str(r.sample)),
@@ -243,7 +243,10 @@ def sc_compare(
     seed: int = typer.Option(0, "--seed", help="Seed of the permutation check."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
 ) -> None:
-    """Compare profiles between two outcome groups, one value per patient."""
+    """Compare profiles between two outcome groups, one value per patient.
+
+    Exits 1 when nothing could be compared (no metric has values in both groups).
+    """
     from ..singlecell.profile import compare_cohort, load_profile, read_groups
 
     loaded = [load_profile(p) for p in profiles]
@@ -255,6 +258,13 @@ def sc_compare(
         seed=seed,
     )
     table = result.to_frame()
+    if table.empty:
+        msg = (
+            "nothing to compare: no metric has enough patients with a value in both groups "
+            "(check --groups, --timepoint and --metric); nothing was written"
+        )
+        counts = result.patients.groupby("group").size().to_dict()
+        raise fail_with(msg, [f"patients per group: {counts}"])
     if out is not None:
         folder = _out_dir(out)
         write_csv(table, folder / "cohort_comparison.csv")

@@ -12,7 +12,13 @@ from ._coa import (
     write_coa_html,
     write_coa_pdf,
 )
-from ._results import ResultRow, current_results, read_release_csv, results_sha256
+from ._results import (
+    ResultRow,
+    current_results,
+    read_release_csv,
+    results_sha256,
+    undecided_values,
+)
 from ._workflow import (
     DISPOSITIONS,
     EntryOutcome,
@@ -56,6 +62,7 @@ __all__ = [
     "render_coa_html",
     "results_sha256",
     "review",
+    "undecided_values",
     "write_coa_html",
     "write_coa_pdf",
 ]

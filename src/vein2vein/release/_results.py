@@ -17,7 +17,7 @@ from ..errors import InvalidInputError, RecordConflictError
 from ..records import AssayResult, Batch, BatchStatus, Sample, UnitOfWork, require
 from ..records._canonical import canonical_json, sha256_hex
 from ..records._types import utcnow
-from ..specs import Result, Specification, check_result_value
+from ..specs import Result, Specification, UnreadableValue, check_result_value, parse_value
 
 __all__ = [
     "ResultRow",
@@ -27,6 +27,7 @@ __all__ = [
     "read_release_csv",
     "results_sha256",
     "store_result",
+    "undecided_values",
 ]
 
 _CLOSED = (BatchStatus.rejected, BatchStatus.infused)
@@ -102,6 +103,33 @@ def check_row_values(spec: Specification, rows: list[ResultRow], *, source: str 
     for row in rows:
         result = Result(analyte=row.analyte, value=row.value, unit=row.unit, stage=row.stage)
         check_result_value(spec, result, file=source, line=row.line, field="value")
+
+
+def undecided_values(rows: list[ResultRow]) -> list[str]:
+    """Why each stored row that no decision can use is so: its value is pending or unreadable.
+
+    Such a row is stored as reported (the record keeps what the laboratory said), but
+    the item stays pending, or its evaluation invalid, until a readable final result
+    is entered; the shells say so and exit non-zero, so that scripts notice.
+
+    Examples
+    --------
+    >>> undecided_values([ResultRow("B1", "vcn", "pending"), ResultRow("B1", "rcl", "n.d.?")])
+    ["vcn: 'pending' is pending", "rcl: 'n.d.?' cannot be read as a result (invalid)"]
+    """
+    notes = []
+    for row in rows:
+        where = "" if row.line is None else f"line {row.line}: "
+        try:
+            parsed = parse_value(row.value)
+        except UnreadableValue:
+            notes.append(
+                f"{where}{row.analyte}: {row.value!r} cannot be read as a result (invalid)"
+            )
+            continue
+        if parsed.kind == "pending":
+            notes.append(f"{where}{row.analyte}: {row.value!r} is pending")
+    return notes
 
 
 def _batch_results(session: Session, batch: Batch) -> list[AssayResult]:

@@ -23,7 +23,7 @@ from ._model import SCHEMA_VERSION, Criterion, Specification, SpecItem
 from ._quantity import check_result_value, quantity_for
 from ._record import store_decision
 from ._results_io import read_results_csv
-from ._values import Result
+from ._values import Result, UnreadableValue, parse_value
 
 __all__ = [
     "CONTEXT_KEYS",
@@ -35,10 +35,12 @@ __all__ = [
     "Result",
     "SpecItem",
     "Specification",
+    "UnreadableValue",
     "check_result_value",
     "evaluate",
     "load_spec",
     "load_spec_text",
+    "parse_value",
     "quantity_for",
     "read_results_csv",
     "shipped_spec",

@@ -124,7 +124,9 @@ def write_csv(
     """
     target = Path(path)
     if hasattr(table, "to_csv"):
-        _safe_frame(table, index=index).to_csv(target, index=index)
+        safe = _safe_frame(table, index=index)
+        with target.open("w", newline="", encoding="utf-8") as handle:
+            safe.to_csv(handle, index=index)
         return target
     rows: Iterable[Any] = table
     names = None if header is None else [str(h) for h in header]
