@@ -142,3 +142,21 @@ def test_a_repeated_scenario_column_exits_2(
     path.write_text("dose,true_tox,true_tox\n1,0.05,0.5\n2,0.1,0.6\n")
     assert main(["invivo", "simulate", "--design", "boin", "--scenario", str(path)]) == 2
     assert "repeated column 'true_tox.1'" in " ".join(capsys.readouterr().err.split())
+
+
+@pytest.mark.parametrize(
+    ("design", "option", "field"),
+    [
+        ("boin", "--max-n", "max_n"),  # ran for ever
+        ("boin", "--trials", "n_trials"),  # numpy's "maximum allowed dimension exceeded"
+        ("tite-boin", "--trials", "n_trials"),
+        ("boin", "--cohort-size", "cohort_size"),
+    ],
+)
+def test_a_simulation_too_large_to_run_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], design: str, option: str, field: str
+) -> None:
+    args = ["invivo", "simulate", "--design", design, "--scenario", str(_scenario(tmp_path))]
+    assert main([*args, option, "99999999999999999999999999"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"field {field!r}" in err and "a simulation can run" in err

@@ -32,6 +32,10 @@ __all__ = [
 
 IntArray = npt.NDArray[np.int64]
 _SCENARIO_KEYS = ("true_tox", "true_eff", "name")
+MAX_TRIALS = 1_000_000
+"""The most simulated trials one run takes."""
+MAX_SAMPLE_SIZE = 1_000
+"""The largest dose-finding trial (patients) a simulation takes."""
 _SCENARIO_COLUMNS = ("dose", "true_tox", "true_eff")
 BoolArray = npt.NDArray[np.bool_]
 Progress = Callable[[int, int], None]
@@ -243,6 +247,26 @@ class _State:
     joint: IntArray | None
 
 
+def check_run_size(n_trials: int, cohort_size: int, max_n: int) -> None:
+    """Refuse a simulation size that is not positive or could not finish (bad input).
+
+    A dose-finding trial enrols tens of patients: ``max_n`` (and so ``cohort_size``)
+    above :data:`MAX_SAMPLE_SIZE` is a typing error, as are more than
+    :data:`MAX_TRIALS` simulated trials (their arrays would not fit in memory).
+    """
+    for value, name, high in (
+        (n_trials, "n_trials", MAX_TRIALS),
+        (cohort_size, "cohort_size", MAX_SAMPLE_SIZE),
+        (max_n, "max_n", MAX_SAMPLE_SIZE),
+    ):
+        if value < 1:
+            msg = f"{name} must be at least 1, not {value}"
+            raise InvalidInputError(msg, field=name)
+        if value > high:
+            msg = f"{name} {value} is more than the {high:,} a simulation can run"
+            raise InvalidInputError(msg, field=name)
+
+
 def _setup(
     design: _Design,
     true_tox: Sequence[float],
@@ -262,10 +286,7 @@ def _setup(
     if eff is not None and eff.size != tox.size:
         msg = f"{eff.size} efficacy probabilities for {tox.size} dose levels"
         raise InvalidInputError(msg, field="true_eff")
-    for value, name in ((n_trials, "n_trials"), (cohort_size, "cohort_size")):
-        if value < 1:
-            msg = f"{name} must be at least 1, not {value}"
-            raise InvalidInputError(msg, field=name)
+    check_run_size(n_trials, cohort_size, max_n)
     if max_n < cohort_size:
         msg = f"max_n {max_n} is smaller than one cohort ({cohort_size})"
         raise InvalidInputError(msg, field="max_n")
