@@ -268,3 +268,24 @@ def test_outcomes_table_csv_is_safe_to_open_in_a_spreadsheet(tmp_path: Path) -> 
     cells = _spreadsheet_cells(table)
     _no_formula(cells)
     assert cells[2][0] == "'-1+cmd" and cells[1][0] == "P0"
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "message"),
+    [
+        ("under-a-file/graded.csv", 2, "Not a directory"),
+        ("no/such/folder/graded.csv", 2, "No such file or directory"),
+        ("x" * 300 + ".csv", 4, "File name too long"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, code: int, message: str
+) -> None:
+    (tmp_path / "under-a-file").write_text("a file\n")
+    out = tmp_path / where
+    assert (
+        main(["clinical", "grade", str(_crs_csv(tmp_path)), "--kind", "crs", "--out", str(out)])
+        == code
+    )
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err and "Traceback" not in err

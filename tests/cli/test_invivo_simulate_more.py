@@ -160,3 +160,14 @@ def test_a_simulation_too_large_to_run_exits_2(
     assert main([*args, option, "99999999999999999999999999"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert f"field {field!r}" in err and "a simulation can run" in err
+
+
+def test_an_output_folder_with_markup_in_its_name_is_printed_as_written(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "r[/b]x [bold]"  # rich would read "[/b]" as a closing tag
+    args = ["invivo", "simulate", "--design", "boin", "--scenario", str(_scenario(tmp_path))]
+    assert main([*args, "--trials", "5", "--out", str(out)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"report written to {out / 'oc-report.html'}" in printed
+    assert (out / "oc-report.html").exists()
