@@ -124,7 +124,7 @@ def clinical_outcomes(
     out: Path = typer.Option(..., "--out", help="Folder for the HTML report."),
     label: str | None = typer.Option(None, "--label", help="Provenance label of the data."),
     permutations: int = typer.Option(200, "--permutations", min=19, help="Permutation test size."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0),
     table_out: Path | None = typer.Option(
         None, "--table", help="Also write the patient table used to this CSV."
     ),

@@ -59,7 +59,7 @@ def _staged(out: Path) -> Iterator[Path]:
 def sc_profile(
     sheet: Path = typer.Argument(..., help="Sample sheet CSV: sample,patient,timepoint,..."),
     out: Path = typer.Option(..., "--out", help="Folder for <sample>.profile.json and .html."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the embedding and the diversity."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the embedding and the diversity."),
     car_feature: list[str] = typer.Option(["CAT_scFv"], "--car-feature", help="CAR feature."),
     car_min_umi: int = typer.Option(1, "--car-min-umi", min=1, help="UMIs for a CAR+ call."),
     sample: list[str] = typer.Option([], "--sample", help="Profile only these samples."),
@@ -240,7 +240,7 @@ def sc_compare(
     out: Path | None = typer.Option(None, "--out", help="Folder for the table and the plot."),
     timepoint: str | None = typer.Option(None, "--timepoint", help="Only this timepoint."),
     metric: list[str] = typer.Option([], "--metric", help="Compare only these metrics."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the permutation check."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the permutation check."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
 ) -> None:
     """Compare profiles between two outcome groups, one value per patient.
