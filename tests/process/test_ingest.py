@@ -285,6 +285,23 @@ def test_bad_row_stores_nothing(sqlite_net: Network, tmp_path: Path, case: str) 
     assert counts(sqlite_net.db) == before
 
 
+def test_an_impossible_reading_stores_nothing_on_either_database(
+    net: Network, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "impossible.csv",
+        OK_ROW,
+        f"{B2},temperature,2026-03-02T08:00:00Z,-1000000,degC",
+        f"{B2},ph,2026-03-02T08:00:00Z,-7,",
+    )
+    before = counts(net.db)
+    with pytest.raises(InvalidInputError) as caught:
+        ingest(net, path)
+    assert (caught.value.file, caught.value.field) == (str(path), "value")
+    assert "line 3: temperature: -1e+06 °C is not a possible temperature" in str(caught.value)
+    assert counts(net.db) == before
+
+
 def test_all_timestamps_without_offset(sqlite_net: Network, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "naive.csv", f"{B1},ph,2026-03-02T08:00:00,7.2,")
     with pytest.raises(InvalidInputError, match=r"line 2: .* no UTC offset") as caught:

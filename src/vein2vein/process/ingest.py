@@ -291,30 +291,37 @@ def _refuse_impossible(
 
     Values are in the parameter's unit by now. ``%`` is a saturation here (dissolved
     oxygen exceeds 100 % air saturation under oxygen enrichment), so only 0 bounds it.
+    The first impossible reading in file order is named.
     """
-    for name, rows in data.groupby("parameter", sort=True):
+    checked = pd.Series(data["value"].to_numpy(dtype=float), index=data.index)
+    bad = pd.Series(np.zeros(len(data), dtype=bool), index=data.index)
+    quantities = {}
+    for name, rows in data.groupby("parameter", sort=False):
         param = params[str(name)]
         quantity = quantity_for(param.unit or None, name=str(name), share=False)
         if quantity is None:
             continue
-        values = rows["value"].to_numpy(dtype=float)
+        quantities[str(name)] = quantity
+        values = checked[rows.index]
         if quantity.name == "temperature":
             a = convert(0.0, param.unit, "degC")  # affine: y = a + b x
             values = a + (convert(1.0, param.unit, "degC") - a) * values
-        bad = np.zeros(values.shape, dtype=bool)
+            checked[rows.index] = values
         if quantity.low is not None:
-            bad |= values <= quantity.low if quantity.low_open else values < quantity.low
+            bad[rows.index] |= (
+                values <= quantity.low if quantity.low_open else values < quantity.low
+            )
         if quantity.high is not None:
-            bad |= values > quantity.high
-        if not bad.any():
-            continue
-        first = int(np.flatnonzero(bad)[0])
-        line = _line(frame, int(data.index.get_loc(rows.index[first])))
-        try:
-            check_quantity(quantity, float(values[first]), field="value")
-        except InvalidInputError as exc:
-            msg = f"line {line}: {name}: {exc.reason}"
-            raise InvalidInputError(msg, file=source, field="value") from None
+            bad[rows.index] |= values > quantity.high
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad.to_numpy())[0])
+    name = str(data["parameter"].iloc[first])
+    try:
+        check_quantity(quantities[name], float(checked.iloc[first]), field="value")
+    except InvalidInputError as exc:
+        msg = f"line {_line(frame, first)}: {name}: {exc.reason}"
+        raise InvalidInputError(msg, file=source, field="value") from None
 
 
 def _refuse_stored(
