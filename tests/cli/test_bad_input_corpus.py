@@ -5,7 +5,8 @@ without editing this file. Each command runs once with plausible values (taken f
 small world: sites, users, a patient, a donation and its batch), then once per bad
 value of each of its parameters, chosen by the parameter's type: for a file, a missing
 file, an empty, binary or non-UTF-8 file, a file of NaN and infinite numbers, a file of
-hostile strings, a folder, a sample sheet pointing outside its folder; for an output,
+hostile strings (also in well-formed rows, so that they reach the printed tables), a
+folder, a sample sheet pointing outside its folder; for an output,
 a path under a file, a path that does not exist, a name with ``[`` in it, a name too
 long for the file system; for a number, NaN, infinities, 1e400 and text; for text,
 rich markup, a spreadsheet formula, quotes, a newline and 5000 characters. And once
@@ -191,6 +192,8 @@ def _make_corpus(root: Path) -> Corpus:
             b'"=cmd|\' /C calc\'!A0","[/bold]","""q""","a\nb",@x,M0,+x,-x,,\n'
         ),
         "long.csv": b"value\n" + b"9" * 200_000 + b"\n",
+        # Well-formed rows whose text is rich markup: it reaches the printed tables.
+        "markup-ids.csv": b"patient_id,day,value,group\n[/b]x,0,0,[/red]\n[/b]x,7,10,[/red]\n",
         "dupkeys.yaml": b"true_tox: [0.1, 0.2]\ntrue_tox: [0.3, 0.4]\nid: a\nid: b\n",
         "latin1.yaml": "name: caf\xe9\ntrue_tox: [0.1]\n".encode("latin-1"),
         "nan.json": b'{"schema_version": 1, "sample": "S", "n_cells": NaN}',
