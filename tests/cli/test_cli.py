@@ -427,7 +427,7 @@ BAD_INPUT = [
         (*REGISTER, DIN2, *ON_PT1, *AT, "--volume-ml", "-5"),
         None,
         "volume_ml",
-        "must be positive",
+        "-5 mL is not a possible volume",
     ),
     (
         "naive-batch-start",
