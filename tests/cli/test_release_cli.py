@@ -392,6 +392,7 @@ def test_a_refused_disposition_exits_1_with_its_reasons(
     # Only the failed password attempt is written: an access event and the user's count.
     assert after.pop("access_events") == before.pop("access_events") + 1
     assert after.pop("audit_entries") == before.pop("audit_entries") + 2
+    assert after.pop("audit_checkpoints") == before.pop("audit_checkpoints") + 1  # its seal
     assert after == before
     assert batch_status(world, batch) == "quarantine"
 
