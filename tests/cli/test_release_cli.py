@@ -582,7 +582,8 @@ def test_qa_assesses_a_deviation_for_a_lot_and_links_it_to_another(
 
 def test_intake_correct_through_the_cli(world: World, cli: Cli, tmp_path: Path) -> None:
     din = world.dins[0]
-    typo = intake_csv(tmp_path / "typo.csv", [{"din": din, "cd3_count [10^9 cells]": "-1.5"}])
+    # A decimal slipped: 0.15 is a possible count, but below the 0.6 x 10^9 minimum.
+    typo = intake_csv(tmp_path / "typo.csv", [{"din": din, "cd3_count [10^9 cells]": "0.15"}])
     ok(cli("-u", "qc-analyst", "intake", "import", str(typo)))
     assert query(world.path, "SELECT status FROM donations WHERE din = ?", din) == [("rejected",)]
     fixed = intake_csv(tmp_path / "fixed.csv", [{"din": din}])
@@ -598,7 +599,7 @@ def test_intake_correct_through_the_cli(world: World, cli: Cli, tmp_path: Path) 
         cli(
             *correct,
             *("--value", "1.5", "--unit", "10^9 cells", "--json"),
-            *("--reason", "minus sign typed in error; flow report FC-0042 says 1.5"),
+            *("--reason", "decimal point typed one place left; flow report FC-0042 says 1.5"),
         )
     ).json()
     assert (payload["status"], payload["outcome"]) == ("accepted", "pass")

@@ -33,8 +33,8 @@ from vein2vein.testing import PASSING_INTAKE, PASSWORD, Network, make_donation
 
 SPEC = shipped_spec("apheresis-intake")
 STARTED = datetime(2026, 1, 6, 8, 0, tzinfo=UTC)
-REASON = "CD3 count typed with a minus sign; 1.5 x 10^9 on the flow report FC-0042"
-TYPO = Result("cd3_count", "-1.5", "10^9 cells")
+REASON = "CD3 count typed one decimal place off; 1.5 x 10^9 on the flow report FC-0042"
+TYPO = Result("cd3_count", "0.15", "10^9 cells")
 FIXED = Result("cd3_count", "1.5", "10^9 cells")
 
 
@@ -109,7 +109,7 @@ def test_a_mistyped_value_is_refused_once_decided_and_corrected_with_a_reason(
         assert change.changes["status"] == ["rejected", "accepted"]
         assert change.username == "qc-analyst"
         assert REASON in (change.reason or "")
-        assert "cd3_count -1.5 10^9 cells -> 1.5 10^9 cells" in (change.reason or "")
+        assert "cd3_count 0.15 10^9 cells -> 1.5 10^9 cells" in (change.reason or "")
         created = audit.history(session, "evaluations", evaluations[1].id)
         assert REASON in (created[0].reason or "")
         # The signature made on the earlier status no longer holds.

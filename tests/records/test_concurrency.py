@@ -10,14 +10,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import queue
-import sqlite3
-from collections.abc import Callable, Iterator
-from contextlib import closing
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from sqlalchemy import func, select
 
 from vein2vein import identity
@@ -42,24 +38,12 @@ from vein2vein.records import (
 )
 from vein2vein.release import ResultRow, decide, enter_results, review
 from vein2vein.specs import Result, shipped_spec
-from vein2vein.testing import PASSWORD, Network, make_batch, make_donation, make_network
+from vein2vein.testing import PASSING_RELEASE, PASSWORD, Network, make_batch, make_donation
 
 RELEASE_SPEC = shipped_spec("anti-cd19-cart-release")
 INTAKE_SPEC = shipped_spec("apheresis-intake")
 
-PASSING: dict[str, tuple[str, str | None]] = {
-    "appearance": ("conforms", None),
-    "car_expression": ("25", "%"),
-    "viability": ("92", "%"),
-    "car_t_dose": ("2.0", "10^6 cells/kg"),
-    "vcn": ("1.8", "copies/cell"),
-    "ifng_release": ("2400", "pg/mL"),
-    "endotoxin": ("<0.5", "EU/mL"),
-    "sterility_rapid": ("no growth", None),
-    "sterility_14d": ("no growth", None),
-    "mycoplasma": ("not detected", None),
-    "rcl": ("not detected", None),
-}
+PASSING = PASSING_RELEASE
 
 # fork: the workers are this module's functions, and each opens its own engine.
 _CTX = mp.get_context("fork")
@@ -127,32 +111,6 @@ def count(net: Network, model: type[Any], *where: Any) -> int:
 
 
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def network_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Network]:
-    path = tmp_path_factory.mktemp("network") / "template.db"
-    db = Database(f"sqlite:///{path}")
-    try:
-        return path, make_network(db)
-    finally:
-        db.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def network(
-    request: pytest.FixtureRequest, tmp_path: Path, network_template: tuple[Path, Network]
-) -> Iterator[Network]:
-    if request.param == "postgresql":
-        yield make_network(request.getfixturevalue("postgres_db"))
-        return
-    template, made = network_template
-    path = tmp_path / "records.db"
-    with closing(sqlite3.connect(template)) as src, closing(sqlite3.connect(path)) as dst:
-        src.backup(dst)
-    db = Database(f"sqlite:///{path}")
-    yield Network(db=db, sites=dict(made.sites), actors=dict(made.actors))
-    db.dispose()
 
 
 def reviewed_lot(net: Network) -> str:

@@ -53,6 +53,7 @@ from vein2vein.release import (
 from vein2vein.specs import Result, shipped_spec
 from vein2vein.testing import (
     PASSING_INTAKE,
+    PASSING_RELEASE,
     PASSWORD,
     Network,
     make_batch,
@@ -60,19 +61,7 @@ from vein2vein.testing import (
 )
 
 SPEC = shipped_spec("anti-cd19-cart-release")
-PASSING: dict[str, tuple[str, str | None]] = {
-    "appearance": ("conforms", None),
-    "car_expression": ("25", "%"),
-    "viability": ("92", "%"),
-    "car_t_dose": ("2.0", "10^6 cells/kg"),
-    "vcn": ("1.8", "copies/cell"),
-    "ifng_release": ("2400", "pg/mL"),
-    "endotoxin": ("<0.5", "EU/mL"),
-    "sterility_rapid": ("no growth", None),
-    "sterility_14d": ("no growth", None),
-    "mycoplasma": ("not detected", None),
-    "rcl": ("not detected", None),
-}
+PASSING = PASSING_RELEASE
 NO_IMPACT = "probe drift only: offline pH of the culture 7.18-7.22 on every day; no effect"
 AT = datetime(2026, 1, 6, 9, 0, tzinfo=UTC)
 

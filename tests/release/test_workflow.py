@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,7 +23,6 @@ from vein2vein.records import (
     AuditEntry,
     Batch,
     BatchStatus,
-    Database,
     Deviation,
     Disposition,
     Evaluation,
@@ -49,63 +45,22 @@ from vein2vein.release import (
 )
 from vein2vein.specs import Outcome, shipped_spec
 from vein2vein.testing import (
+    PASSING_RELEASE,
     PASSWORD,
     Network,
     accept_donations,
     make_batch,
     make_donation,
-    make_network,
 )
 
 SPEC = shipped_spec("anti-cd19-cart-release")
 
-#: A complete passing result set (analyte -> value, unit), as in tests/specs/test_shipped.py.
-PASSING: dict[str, tuple[str, str | None]] = {
-    "appearance": ("conforms", None),
-    "car_expression": ("25", "%"),
-    "viability": ("92", "%"),
-    "car_t_dose": ("2.0", "10^6 cells/kg"),
-    "vcn": ("1.8", "copies/cell"),
-    "ifng_release": ("2400", "pg/mL"),
-    "endotoxin": ("<0.5", "EU/mL"),
-    "sterility_rapid": ("no growth", None),
-    "sterility_14d": ("no growth", None),
-    "mycoplasma": ("not detected", None),
-    "rcl": ("not detected", None),
-}
+PASSING = PASSING_RELEASE
 VCN_OOS = "vector copy number (per transduced cell) 6.2 copies/cell > 5 copies/cell"
 JUSTIFICATION = "rapidly progressing disease; rapid sterility negative; physician informed"
 
 
 # ---------------------------------------------------------------- fixtures and helpers
-
-
-@pytest.fixture(scope="module")
-def network_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Network]:
-    """Sites and one user per role, made once (Argon2 hashing is deliberately slow)."""
-    path = tmp_path_factory.mktemp("network") / "template.db"
-    db = Database(f"sqlite:///{path}")
-    try:
-        return path, make_network(db)
-    finally:
-        db.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def network(
-    request: pytest.FixtureRequest, tmp_path: Path, network_template: tuple[Path, Network]
-) -> Iterator[Network]:
-    """The plugin's ``network``; on SQLite a fresh copy of the module's template."""
-    if request.param == "postgresql":
-        yield make_network(request.getfixturevalue("postgres_db"))
-        return
-    template, made = network_template
-    path = tmp_path / "records.db"
-    with closing(sqlite3.connect(template)) as src, closing(sqlite3.connect(path)) as dst:
-        src.backup(dst)
-    db = Database(f"sqlite:///{path}")
-    yield Network(db=db, sites=dict(made.sites), actors=dict(made.actors))
-    db.dispose()
 
 
 def enter(

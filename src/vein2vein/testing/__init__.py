@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._factories import (
     PASSING_INTAKE,
+    PASSING_RELEASE,
     PASSWORD,
     Network,
     accept_donations,
@@ -21,6 +22,7 @@ from ._factories import (
 
 __all__ = [
     "PASSING_INTAKE",
+    "PASSING_RELEASE",
     "PASSWORD",
     "Network",
     "accept_donations",

@@ -11,6 +11,7 @@ from ..records import SYSTEM, Actor, Batch, Database, Donation, add_user, record
 
 __all__ = [
     "PASSING_INTAKE",
+    "PASSING_RELEASE",
     "PASSWORD",
     "Network",
     "accept_donations",
@@ -24,6 +25,22 @@ __all__ = [
 PASSWORD = "correct horse battery"
 
 _BASE_TIME = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
+
+#: A lot-release result set that meets the shipped anti-CD19 CAR-T release
+#: specification (the dose per kg as reported): analyte -> (value, unit).
+PASSING_RELEASE: dict[str, tuple[str, str | None]] = {
+    "appearance": ("conforms", None),
+    "car_expression": ("25", "%"),
+    "viability": ("92", "%"),
+    "car_t_dose": ("2.0", "10^6 cells/kg"),
+    "vcn": ("1.8", "copies/cell"),
+    "ifng_release": ("2400", "pg/mL"),
+    "endotoxin": ("<0.5", "EU/mL"),
+    "sterility_rapid": ("no growth", None),
+    "sterility_14d": ("no growth", None),
+    "mycoplasma": ("not detected", None),
+    "rcl": ("not detected", None),
+}
 
 #: A characterization that meets the shipped apheresis intake specification:
 #: analyte -> (value, unit).

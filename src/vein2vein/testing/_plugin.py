@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import os
 import shutil
+import sqlite3
 import tempfile
 import uuid
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -112,7 +114,33 @@ def db(sqlite_db: Database) -> Database:
     return sqlite_db
 
 
-@pytest.fixture
-def network(any_db: Database) -> Network:
-    """Two sites and one user per role, on SQLite and PostgreSQL."""
-    return make_network(any_db)
+@pytest.fixture(scope="session")
+def network_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Network]:
+    """A SQLite network made once per test session (Argon2 hashing is deliberately slow)."""
+    path = tmp_path_factory.mktemp("network") / "template.db"
+    db = Database(f"sqlite:///{path}")
+    try:
+        return path, make_network(db)
+    finally:
+        db.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def network(
+    request: pytest.FixtureRequest, tmp_path: Path, network_template: tuple[Path, Network]
+) -> Iterator[Network]:
+    """Two sites and one user per role, on SQLite and PostgreSQL.
+
+    On SQLite each test gets a fresh copy of the session's template (the same records,
+    users and passwords as :func:`~vein2vein.testing.make_network` makes).
+    """
+    if request.param == "postgresql":
+        yield make_network(request.getfixturevalue("postgres_db"))
+        return
+    template, made = network_template
+    path = tmp_path / "records.db"
+    with closing(sqlite3.connect(template)) as src, closing(sqlite3.connect(path)) as dst:
+        src.backup(dst)
+    db = Database(f"sqlite:///{path}")
+    yield Network(db=db, sites=dict(made.sites), actors=dict(made.actors))
+    db.dispose()
