@@ -221,7 +221,10 @@ class Database:
         self._sessions = sessionmaker(
             self.engine, expire_on_commit=False, autoflush=True, info={SEAL_INFO: self.seal}
         )
-        self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
+        # Read sessions carry the seal too: `audit verify` reads, and checks the key and witness.
+        self._read_sessions = sessionmaker(
+            self._read_engine, expire_on_commit=False, info={SEAL_INFO: self.seal}
+        )
         audit.install(self._sessions)
 
     def _engine(self, *, writer: bool, echo: bool) -> Engine:
