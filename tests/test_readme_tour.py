@@ -12,8 +12,10 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -37,6 +39,15 @@ def tour_script(readme: Path = REPO / "README.md") -> str:
     if block is None:
         pytest.fail(f"the {HEADING!r} section of README.md has no ```sh block")
     return block.group(1)
+
+
+def python_example(readme: Path = REPO / "README.md") -> str:
+    """The ```python block that follows the tour ("In Python ...")."""
+    text = readme.read_text(encoding="utf-8")
+    found = re.search(r"^In Python.*?^```python\n(.*?)^```$", text, flags=re.MULTILINE | re.DOTALL)
+    if found is None:
+        pytest.fail("README.md has no ```python block after 'In Python'")
+    return found.group(1)
 
 
 @pytest.fixture(scope="module")
@@ -68,8 +79,10 @@ def tour(tmp_path_factory: pytest.TempPathFactory) -> subprocess.CompletedProces
     }
     bash = shutil.which("bash")
     assert bash is not None
+    # The Python example runs after the tour, in its folder, with its settings.
+    script = f"{tour_script()}\npython - <<'EOF'\n{python_example()}EOF\n"
     return subprocess.run(
-        [bash, "-euo", "pipefail", "-c", tour_script()],
+        [bash, "-euo", "pipefail", "-c", script],
         cwd=clone,
         env=env,
         capture_output=True,
@@ -100,6 +113,12 @@ def test_the_tour_runs_to_the_end(tour: subprocess.CompletedProcess[str]) -> Non
 
 
 @pytest.mark.slow
+def test_the_python_example_runs_after_it(tour: subprocess.CompletedProcess[str]) -> None:
+    with closing(sqlite3.connect(scratch(tour) / "records.db")) as con:
+        found = con.execute("SELECT count(*) FROM patients WHERE patient_code = 'PT-0005'")
+        assert found.fetchone() == (1,)
+
+
 def test_everything_it_writes_stays_in_its_scratch_folder(
     tour: subprocess.CompletedProcess[str],
 ) -> None:
@@ -108,7 +127,9 @@ def test_everything_it_writes_stays_in_its_scratch_folder(
     assert folder.parent == root / "tmp"
     for name in ("records.db", "signing-key.pem", "witness", "sessions", "coa.pdf"):
         assert (folder / name).exists(), name
-    assert not any((root / "home").iterdir())  # nothing under HOME: no ~/.config key
+    # Nothing of vein2vein's under HOME (no ~/.config key, no ~/.local/state sessions);
+    # libraries may keep caches there (matplotlib's font list).
+    assert not [p for p in (root / "home").rglob("*") if "vein2vein" in p.name], "HOME"
     assert sorted(p.name for p in (root / "clone").iterdir()) == [".venv", "docs"]
 
 
