@@ -221,7 +221,7 @@ class Database:
         self._sessions = sessionmaker(
             self.engine, expire_on_commit=False, autoflush=True, info={SEAL_INFO: self.seal}
         )
-        # Read sessions carry the seal too: `audit verify` reads, and checks the key and witness.
+        # Readers know the seal too: `audit verify` checks the key and the witness.
         self._read_sessions = sessionmaker(
             self._read_engine, expire_on_commit=False, info={SEAL_INFO: self.seal}
         )
