@@ -30,6 +30,7 @@ PUBLIC_PACKAGES = [
     "vein2vein.singlecell.pl",
     "vein2vein.singlecell.profile",
     "vein2vein.testing",
+    "vein2vein.support",
 ]
 
 
@@ -83,3 +84,20 @@ def test_subpackages_do_not_import_shells() -> None:
             continue
         source = inspect.getsource(module)
         assert not re.search(r"vein2vein\.cli\b|from \.\.cli\b", source), info.name
+
+
+def test_support_is_a_leaf() -> None:
+    """``support`` imports nothing of vein2vein but ``errors``, so every package may use it."""
+    import ast
+
+    folder = vein2vein.__path__[0] + "/support"
+    for info in pkgutil.iter_modules([folder]):
+        module = importlib.import_module(f"vein2vein.support.{info.name}")
+        tree = ast.parse(inspect.getsource(module))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level >= 2:
+                assert node.module == "errors", (info.name, node.module)
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                assert not node.module.startswith("vein2vein"), (info.name, node.module)
+            if isinstance(node, ast.Import):
+                assert not any(a.name.startswith("vein2vein") for a in node.names), info.name

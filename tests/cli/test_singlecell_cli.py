@@ -45,6 +45,7 @@ def p02_sheet(tmp_path: Path) -> Path:
 def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path) -> None:
     out = tmp_path / "profiles"
     args = ["sc", "profile", str(p02_sheet), "--out", str(out), "--json", "--diversity-depth", "50"]
+    args += ["--allow-outside-folder"]  # the sheet names the shared CARPALL files
     args += ["--min-genes", "150", "--max-pct-mito", "25", "--no-doublets", "--h5ad"]
     result = runner.invoke(app, [*args, "--sample", "CAR-T10484037", "--sample", "CAR-T10310324"])
     assert result.exit_code == 0, result.output
@@ -78,8 +79,10 @@ def test_profile_writes_json_and_html_per_sample(p02_sheet: Path, tmp_path: Path
 @pytest.mark.slow
 def test_track_reports_every_later_sample_with_tcr(p02_sheet: Path, tmp_path: Path) -> None:
     result = runner.invoke(
-        app, ["sc", "track", str(p02_sheet), "--patient", "P02", "--out", str(tmp_path), "--json"]
-    )
+        app,
+        ["sc", "track", str(p02_sheet), "--patient", "P02", "--out", str(tmp_path), "--json",
+         "--allow-outside-folder"],
+    )  # fmt: skip
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     assert [r["sample"] for r in rows] == ["CAR-T10310324", "CAR-T10484037", "CAR-T10484038"]
@@ -111,7 +114,8 @@ def test_bad_sheet_and_unknown_patient_exit_2(
     bad.write_text("sample,patient\nS1,P1\n")
     assert main(["sc", "profile", str(bad), "--out", str(tmp_path / "o")]) == 2
     assert "bad.csv" in capsys.readouterr().err
-    assert main(["sc", "track", str(p02_sheet), "--patient", "P99", "--out", str(tmp_path)]) == 2
+    args = ["sc", "track", str(p02_sheet), "--patient", "P99", "--out", str(tmp_path)]
+    assert main([*args, "--allow-outside-folder"]) == 2
     assert "P99" in capsys.readouterr().err
 
 
@@ -124,7 +128,7 @@ def test_profile_sheet_naming_a_missing_tcr_exits_2_and_writes_nothing(
     sheet = tmp_path / "missing_tcr.csv"
     sheet.write_text("\n".join(lines) + "\n")
     out = tmp_path / "profiles"
-    assert main(["sc", "profile", str(sheet), "--out", str(out)]) == 2
+    assert main(["sc", "profile", str(sheet), "--out", str(out), "--allow-outside-folder"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "missing_tcr.csv" in err and "line 3" in err and "'tcr'" in err
     assert not out.exists()
@@ -144,7 +148,7 @@ def test_profile_stops_on_a_truncated_h5_before_writing_any_sample(
     sheet = tmp_path / "truncated_sheet.csv"
     sheet.write_text("\n".join(lines) + "\n")
     out = tmp_path / "profiles"
-    assert main(["sc", "profile", str(sheet), "--out", str(out)]) == 2
+    assert main(["sc", "profile", str(sheet), "--out", str(out), "--allow-outside-folder"]) == 2
     err = " ".join(capsys.readouterr().err.split())
     assert "truncated.h5" in err and "truncated" in err.replace("truncated.h5", "")
     assert not out.exists()
@@ -186,3 +190,49 @@ def test_compare_profiles_between_groups(
     bad.write_text('{"schema_version": 7}')
     assert main(["sc", "compare", str(bad), "--groups", str(groups)]) == 2
     assert "bad.profile.json" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["profile", "track"])
+def test_a_sheet_pointing_outside_its_folder_exits_2_unless_allowed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "contigs.csv").write_text("barcode\n")
+    folder = tmp_path / "sheets"
+    folder.mkdir()
+    sheet = folder / "sheet.csv"
+    sheet.write_text(
+        "sample,patient,timepoint,source,sort,gex,tcr\nS1,P1,M0,PROD,NoSo,,../elsewhere/contigs.csv\n"
+    )
+    out = tmp_path / "out"
+    args = ["sc", command, str(sheet), "--out", str(out)]
+    if command == "track":
+        args += ["--patient", "P1"]
+    assert main(args) == 2
+    err = " ".join(capsys.readouterr().err.split())
+    assert "sheet.csv" in err and "field 'tcr'" in err and "outside the sheet's folder" in err
+    assert not out.exists()
+    # allowed explicitly, the sheet is read (and the run then fails on the empty file)
+    assert main([*args, "--allow-outside-folder"]) == 2
+    assert "outside the sheet's folder" not in " ".join(capsys.readouterr().err.split())
+
+
+def test_an_empty_cohort_comparison_says_so_and_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from vein2vein.singlecell.profile import ProductProfile, save_profile
+
+    files = []
+    for i in range(2):  # one patient per group: too few for any metric
+        p = ProductProfile(
+            sample=f"S{i}", patient=f"P{i}", timepoint="M0", package_version="0", n_cells=500
+        )
+        files.append(str(save_profile(p, tmp_path / f"S{i}.profile.json")))
+    groups = tmp_path / "groups.csv"
+    groups.write_text("patient,group\nP0,NR\nP1,R\n")
+    out = tmp_path / "cmp"
+    assert main(["sc", "compare", *files, "--groups", str(groups), "--out", str(out)]) == 1
+    err = " ".join(capsys.readouterr().err.split())
+    assert "nothing to compare" in err and "{'NR': 1, 'R': 1}" in err
+    assert not out.exists()

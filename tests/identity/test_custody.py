@@ -131,6 +131,13 @@ def test_a_chain_of_handoffs(network: Network) -> None:
         ({"condition": "warm"}, "condition"),
         ({"temperature_c": None}, "temperature_c"),
         ({"occurred_at": datetime(2026, 2, 1, 9, 0)}, "occurred_at"),
+        # Not finite, or not a possible temperature: bad input, not an excursion.
+        ({"temperature_c": float("nan")}, "temperature_c"),
+        ({"temperature_c": float("inf")}, "temperature_c"),
+        ({"temperature_c": float("1e400")}, "temperature_c"),
+        ({"temperature_c": -500.0, "condition": "cryopreserved"}, "temperature_c"),
+        ({"temperature_c": -1_000_000.0, "condition": None}, "temperature_c"),
+        ({"temperature_c": 1_000.0}, "temperature_c"),
     ],
 )
 def test_bad_handoff_input_is_rejected_and_nothing_stored(

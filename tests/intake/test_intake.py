@@ -307,6 +307,36 @@ MALFORMED = {
 }
 
 
+IMPOSSIBLE = {
+    "NaN": ("viability [%]", "nan", "'nan' is not a finite number"),
+    "infinite": ("tnc [10^9 cells]", "inf", "'inf' is not a finite number"),
+    "1e400 overflows": ("cd3_count [10^9 cells]", "1e400", "is not a finite number"),
+    "viability 150 %": ("viability [%]", "150", "150 % is not a possible percent"),
+    "negative count": ("cd3_count [10^9 cells]", "-0.5", "is not a possible amount"),
+    "censored above 100 %": ("hematocrit [%]", ">150", "150 % is not a possible percent"),
+}
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".json"])
+@pytest.mark.parametrize("case", list(IMPOSSIBLE))
+def test_a_number_that_cannot_be_is_refused_and_nothing_stored(
+    network: Network, tmp_path: Path, case: str, suffix: str
+) -> None:
+    column, value, message = IMPOSSIBLE[case]
+    dins = [make_donation(network).din for _ in range(2)]
+    path = write(tmp_path / f"c{suffix}", [row(dins[0]), row(dins[1], **{column: value})])
+    before = snapshot(network)
+
+    with pytest.raises(InvalidInputError) as info:
+        run_import(network, path)
+
+    assert snapshot(network) == before
+    assert (info.value.file, info.value.field) == (str(path), column)
+    where = "item 2" if suffix == ".json" else "line 3"
+    assert f"{where}: " in str(info.value)
+    assert message in str(info.value)
+
+
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_a_malformed_file_stores_nothing(network: Network, tmp_path: Path, case: str) -> None:
     make, error, field, message = MALFORMED[case]

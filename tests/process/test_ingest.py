@@ -230,6 +230,35 @@ BAD_FILES = {
     "unknown unit": (f"{B1},temperature,2026-03-02T09:00:00Z,37,furlongs", "unit", "furlongs"),
     "NaN": (f"{B1},ph,2026-03-02T09:00:00Z,nan,", "value", "not a finite number"),
     "infinite": (f"{B1},ph,2026-03-02T09:00:00Z,inf,", "value", "not a finite number"),
+    "1e400 overflows": (f"{B1},ph,2026-03-02T09:00:00Z,1e400,", "value", "not a finite number"),
+    # Impossible values (bad input, not process signals): the quantity's range says so.
+    "pH -7": (f"{B1},ph,2026-03-02T09:00:00Z,-7,", "value", "not a possible ph"),
+    "pH 15": (f"{B1},ph,2026-03-02T09:00:00Z,15,", "value", "not a possible ph"),
+    "below absolute zero": (
+        f"{B1},temperature,2026-03-02T09:00:00Z,-500,degC",
+        "value",
+        "-500 °C is not a possible temperature",
+    ),
+    "minus a million degrees": (
+        f"{B1},temperature,2026-03-02T09:00:00Z,-1000000,degC",
+        "value",
+        "not a possible temperature",
+    ),
+    "below absolute zero in kelvin": (
+        f"{B1},temperature,2026-03-02T09:00:00Z,-5,K",
+        "value",
+        "not a possible temperature",
+    ),
+    "negative glucose": (
+        f"{B1},glucose,2026-03-02T09:00:00Z,-1.5,g/L",
+        "value",
+        "not a possible amount",
+    ),
+    "negative oxygen saturation": (
+        f"{B1},dissolved_oxygen,2026-03-02T09:00:00Z,-3,%",
+        "value",
+        "not a possible amount",
+    ),
     "empty value": (f"{B1},ph,2026-03-02T09:00:00Z,,", "value", "not a finite number"),
     "not a number": (f"{B1},ph,2026-03-02T09:00:00Z,seven,", "value", "'seven'"),
     "no UTC offset": (f"{B1},ph,2026-03-02T09:00:00,7.2,", "timestamp", "no UTC offset"),
@@ -254,6 +283,23 @@ def test_bad_row_stores_nothing(sqlite_net: Network, tmp_path: Path, case: str) 
     assert "line 4:" in str(err)
     assert reason in str(err)
     assert counts(sqlite_net.db) == before
+
+
+def test_an_impossible_reading_stores_nothing_on_either_database(
+    net: Network, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "impossible.csv",
+        OK_ROW,
+        f"{B2},temperature,2026-03-02T08:00:00Z,-1000000,degC",
+        f"{B2},ph,2026-03-02T08:00:00Z,-7,",
+    )
+    before = counts(net.db)
+    with pytest.raises(InvalidInputError) as caught:
+        ingest(net, path)
+    assert (caught.value.file, caught.value.field) == (str(path), "value")
+    assert "line 3: temperature: -1e+06 °C is not a possible temperature" in str(caught.value)
+    assert counts(net.db) == before
 
 
 def test_all_timestamps_without_offset(sqlite_net: Network, tmp_path: Path) -> None:

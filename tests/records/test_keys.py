@@ -311,6 +311,14 @@ def test_keys_rotate_and_list_through_the_cli(
     )
     assert code == 0, said
     old = Signer.load(signing_key_file).key_id
+    monkeypatch.setenv("VEIN2VEIN_SESSION_DIR", str(tmp_path / "sessions"))
+    code, said = _cli(
+        capsys,
+        monkeypatch,
+        *("--db", db_url, "-u", "admin", "login", "--password-stdin"),
+        stdin=f"{PASSWORD}\n",
+    )
+    assert code == 0, said
     code, said = _cli(capsys, monkeypatch, "--db", db_url, "-u", "admin", "keys", "rotate")
     assert code == 0, said
     new = Signer.load(signing_key_file).key_id

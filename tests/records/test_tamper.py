@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, insert, select, text
 
 from vein2vein.cli import main
+from vein2vein.cli.sessions import open_cli_sessions
 from vein2vein.identity import register_patient
 from vein2vein.process.ingest import ingest_readings, register_parameter
 from vein2vein.records import (
@@ -534,6 +535,9 @@ def test_without_a_key_nothing_is_written_and_nothing_is_signed(
 ) -> None:
     from vein2vein.errors import SigningKeyError
 
+    # Logged in while the key was configured (a login is an audit entry).
+    monkeypatch.setenv("VEIN2VEIN_SESSION_DIR", str(tmp_path / "sessions"))
+    open_cli_sessions(world.db, "qa-reviewer", folder=tmp_path / "sessions")
     _no_key_configured(monkeypatch, tmp_path)
     db = Database(world.db.url)
     entries, signatures = _count(db, AuditEntry), _count(db, Signature)

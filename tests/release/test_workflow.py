@@ -237,6 +237,55 @@ def test_an_unknown_analyte_is_refused_with_the_valid_ones(network: Network) -> 
     assert counts(network) == before
 
 
+@pytest.mark.parametrize(
+    ("analyte", "value", "unit", "message"),
+    [
+        ("viability", "nan", "%", "'nan' is not a finite number"),
+        ("viability", "inf", "%", "'inf' is not a finite number"),
+        ("ifng_release", "1e400", "pg/mL", "'1e400' is not a finite number"),
+        ("ifng_release", "1.2 x 10^400", "pg/mL", "is not a finite number"),
+        ("viability", "150", "%", "150 % is not a possible percent"),
+        ("viability", "150", None, "150 % is not a possible percent"),  # the item's unit
+        ("car_expression", ">101", "%", "101 % is not a possible percent"),
+        ("vcn", "-2", "copies/cell", "-2 is not a possible amount"),
+    ],
+)
+def test_an_impossible_result_is_refused_and_nothing_stored(
+    network: Network, analyte: str, value: str, unit: str | None, message: str
+) -> None:
+    code = make_batch(network).batch_code
+    before = counts(network)
+
+    with pytest.raises(InvalidInputError) as info:
+        enter(network, code, {analyte: (value, unit)})
+
+    assert info.value.field == "value"
+    assert analyte in str(info.value) and message in str(info.value)
+    assert counts(network) == before
+
+
+def test_an_impossible_value_in_an_export_names_file_and_line(
+    network: Network, tmp_path: Path
+) -> None:
+    code = make_batch(network).batch_code
+    path = tmp_path / "export.csv"
+    path.write_text(
+        f"batch,analyte,value,unit\n{code},viability,91,%\n{code},vcn,NaN,copies/cell\n",
+        encoding="utf-8",
+    )
+    before = counts(network)
+
+    with (
+        pytest.raises(InvalidInputError) as info,
+        network.db.unit_of_work(network.actor("operator")) as uow,
+    ):
+        enter_results(uow, read_release_csv(path), spec=SPEC, source=str(path))
+
+    assert (info.value.file, info.value.field) == (str(path), "value")
+    assert "line 3: vcn: 'NaN' is not a finite number" in str(info.value)
+    assert counts(network) == before
+
+
 def test_results_go_only_to_a_batch_that_exists_and_is_open(network: Network) -> None:
     with pytest.raises(RecordNotFoundError, match="no batch 'HUB-A-NOSUCHBATCH'"):
         enter(network, "HUB-A-NOSUCHBATCH", only={"viability": ("92", "%")})

@@ -153,3 +153,34 @@ def test_load_sample_without_tcr_and_with_a_custom_reader(carpall_sheet) -> None
     mdata = load_sample(good, tcr_reader=reader)
     assert seen == [good.tcr]
     assert mdata["airr"].n_obs == 10
+
+
+def test_files_outside_the_sheets_folder_are_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "b.h5").write_bytes(b"")
+    folder = tmp_path / "sheet"
+    folder.mkdir()
+    (folder / "linked.h5").symlink_to(outside / "b.h5")  # a link inside pointing out
+    cases = {
+        "../elsewhere/b.h5": "gex",
+        str(outside / "b.h5"): "gex",
+        "linked.h5": "gex",
+    }
+    for path_text, field in cases.items():
+        sheet = _sheet(folder, [f"S1,P1,M0,PROD,NoSo,{path_text},"])
+        with pytest.raises(InvalidInputError, match="outside the sheet's folder") as err:
+            read_sample_sheet(sheet)
+        assert (err.value.file, err.value.field) == (str(sheet), field)
+        assert "line 2:" in str(err.value)
+        allowed = read_sample_sheet(sheet, allow_outside=True)
+        assert allowed["S1"].gex == (outside / "b.h5").resolve()
+    # a path that leaves and comes back in stays inside
+    inside = read_sample_sheet(_sheet(folder, ["S1,P1,M0,PROD,NoSo,../sheet/a.h5,"]))
+    assert inside["S1"].gex == (folder / "a.h5").resolve()
+
+
+def test_a_file_outside_is_refused_before_its_existence_is_told(tmp_path: Path) -> None:
+    sheet = _sheet(tmp_path, ["S1,P1,M0,PROD,NoSo,/etc/passwd,"])
+    with pytest.raises(InvalidInputError, match="outside the sheet's folder"):
+        read_sample_sheet(sheet)

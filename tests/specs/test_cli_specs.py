@@ -158,3 +158,37 @@ def test_list(app: typer.Typer) -> None:
         "apheresis-intake",
         "invivo-vector-lot-release",
     ]
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        ("viability,150,%", "viability: 150 % is not a possible percent"),
+        ("viability,nan,%", "viability: 'nan' is not a finite number"),
+        ("vcn,1e400,copies/cell", "vcn: '1e400' is not a finite number"),
+    ],
+)
+def test_evaluate_refuses_impossible_values(
+    app: typer.Typer, tmp_path: Path, row: str, message: str
+) -> None:
+    analyte = row.split(",")[0]
+    text = "\n".join(
+        row if line.startswith(f"{analyte},") else line for line in RELEASE_CSV.splitlines()
+    )
+    path = _csv(tmp_path, text + "\n")
+    _, _, exc = run(app, "spec", "evaluate", "anti-cd19-cart-release", str(path))
+    assert isinstance(exc, InvalidInputError) and exit_code_for(exc) == 2
+    assert exc.field == "value" and exc.file == str(path)
+    assert message in exc.reason
+
+
+def test_evaluate_accepts_a_weight_of_a_newborn_but_not_of_a_building(
+    app: typer.Typer, tmp_path: Path
+) -> None:
+    path = _csv(tmp_path, RELEASE_CSV)
+    args = ["spec", "evaluate", "anti-cd19-cart-release", str(path), "--dose-volume-ml", "68"]
+    code, _, exc = run(app, *args, "--weight-kg", "2.5")
+    assert exc is None and code in (0, 1)
+    _, _, exc = run(app, *args, "--weight-kg", "7000")
+    assert isinstance(exc, InvalidInputError)
+    assert exc.field == "context.patient_weight_kg" and "not a possible body weight" in exc.reason

@@ -3,12 +3,15 @@
 Exit codes
 ----------
 0   done (a check passed)
-1   done, and a check said no (tampered audit trail, refused hand-off, refused disposition)
-2   bad input: a field, file or record that cannot be accepted; nothing was written
+1   done, and a check said no (tampered audit trail, refused hand-off, refused
+    disposition, an import whose rows were stored but not all decided, an empty result)
+2   bad input: a field, file or record that cannot be accepted (a path that does not
+    exist, text that is not UTF-8); nothing was written
 3   not allowed: not authenticated (no valid session, token or password), the account is
     deactivated or locked, the role or the token's scopes do not allow it, or
     re-authentication for a signature failed
-4   any other vein2vein error (e.g. the database needs ``vein2vein init``)
+4   any other failure (the database needs ``vein2vein init``, cannot be reached, is busy
+    or is not a database; an output file cannot be written)
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import sys
 
 import typer
 from rich.markup import escape
+from sqlalchemy.exc import DatabaseError, InterfaceError, OperationalError
 
 from ..errors import (
     InvalidInputError,
@@ -135,7 +139,14 @@ def exit_code_for(exc: Vein2veinError) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI and return its exit code (errors mapped centrally)."""
+    """Run the CLI and return its exit code (errors mapped centrally).
+
+    Besides vein2vein's own errors, the failures a user's environment causes are
+    mapped to a message and an exit code, never a traceback: a database that cannot
+    be reached or is not a database (4), a file path that does not exist or is a
+    folder (2), a file that cannot be written or read otherwise (4), text that is not
+    UTF-8 (2).
+    """
     try:
         app(args=argv, prog_name="vein2vein")  # standalone mode ends with SystemExit
     except SystemExit as exc:
@@ -143,13 +154,40 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         return exc.code if isinstance(exc.code, int) else 1
     except Vein2veinError as exc:
-        err_console.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-        for note in getattr(exc, "__notes__", []):
-            err_console.print(f"  {escape(str(note))}", highlight=False)
+        _report(str(exc), getattr(exc, "__notes__", []))
         return exit_code_for(exc)
+    except (OperationalError, InterfaceError) as exc:
+        _report(f"the database cannot be used: {_first_line(exc.orig or exc)}")
+        return 4
+    except DatabaseError as exc:
+        if type(exc) is not DatabaseError:  # integrity, programming ...: not the user's
+            raise
+        _report(f"the database cannot be used: {_first_line(exc.orig or exc)}")
+        return 4
+    except UnicodeDecodeError as exc:
+        _report(f"input is not UTF-8 text (byte {exc.start} cannot be decoded)")
+        return 2
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError) as exc:
+        _report(f"{exc.filename or 'a path'}: {exc.strerror or exc}")
+        return 2
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        _report(f"{where}{exc.strerror or exc}")
+        return 4
     finally:
         STATE.close()
     return 0
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _report(message: str, notes: list[str] | None = None) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    for note in notes or []:
+        err_console.print(f"  {escape(str(note))}", highlight=False)
 
 
 def run() -> None:

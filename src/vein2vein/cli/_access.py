@@ -166,7 +166,11 @@ def token_create(
     ),
     label: str = typer.Option(..., "--label", help="What the token is for."),
     expires_days: int | None = typer.Option(
-        None, "--expires-days", help="Days it stays valid (default and most: the settings')."
+        None,
+        "--expires-days",
+        min=1,
+        max=36525,  # the settings' maximum applies below; this keeps timedelta in range
+        help="Days it stays valid (default and most: the settings').",
     ),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

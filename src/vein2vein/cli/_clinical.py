@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..errors import InvalidInputError
+from ..support import check_quantity, write_csv
 from . import _clinical_records
 from ._common import console, database, emit_json
 
@@ -36,7 +37,7 @@ def clinical_grade(
     graded = grade_observations(frame, kind=kind)
     episodes = toxicity_episodes(graded, kind=kind)
     if out is not None:
-        graded.to_csv(out, index=False)
+        write_csv(graded, out)
     if as_json:
         emit_json(
             {
@@ -55,12 +56,14 @@ def clinical_grade(
 
 
 def _kinetics_rows(frame: Any, *, unit: str, lloq: float | None) -> list[dict[str, Any]]:
+    """NCA per patient, each in its own unit (the file's unit column, else ``unit``)."""
     from ..clinical import nca
 
     rows = []
     for patient, group in frame.groupby("patient_id", sort=True):
+        own = group["unit"].iloc[0] or unit
         result = nca(
-            group["day"].to_numpy(float), group["value"].to_numpy(float), unit=unit, lloq=lloq
+            group["day"].to_numpy(float), group["value"].to_numpy(float), unit=own, lloq=lloq
         )
         rows.append({"patient_id": str(patient), **result.to_dict()})
     return rows
@@ -68,38 +71,34 @@ def _kinetics_rows(frame: Any, *, unit: str, lloq: float | None) -> list[dict[st
 
 @clinical_app.command("kinetics")
 def clinical_kinetics(
-    file: Path = typer.Argument(..., help="CSV: patient_id,day,value (transgene level)."),
-    unit: str = typer.Option("copies/ug", "--unit", help="Unit of the values."),
+    file: Path = typer.Argument(..., help="CSV: patient_id,day,value[,unit] (transgene level)."),
+    unit: str | None = typer.Option(
+        None, "--unit", help="Unit of the values when the file has no unit column (copies/ug)."
+    ),
     lloq: float | None = typer.Option(None, "--lloq", help="Lower limit of quantitation."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Non-compartmental kinetics per patient: Cmax, Tmax, AUC0-28, Clast, Tlast."""
-    import pandas as pd
+    """Non-compartmental kinetics per patient: Cmax, Tmax, AUC0-28, Clast, Tlast.
 
-    try:
-        frame = pd.read_csv(file)
-    except (OSError, ValueError) as exc:
-        msg = f"cannot read: {exc}"
-        raise InvalidInputError(msg, file=str(file)) from None
-    missing = [c for c in ("patient_id", "day", "value") if c not in frame.columns]
-    if missing:
-        msg = f"missing column(s) {', '.join(missing)}"
-        raise InvalidInputError(msg, file=str(file), field=missing[0])
-    for column in ("day", "value"):
-        numbers = pd.to_numeric(frame[column], errors="coerce")
-        if numbers.isna().any():
-            line = int(numbers.isna().to_numpy().argmax()) + 2
-            msg = f"line {line}: {frame[column].iloc[line - 2]!r} is not a number"
-            raise InvalidInputError(msg, file=str(file), field=column)
-        frame[column] = numbers
-    rows = _kinetics_rows(frame, unit=unit, lloq=lloq)
+    One unit per patient: a file whose unit column mixes units for a patient is refused.
+    """
+    from ..clinical import read_levels_csv
+
+    frame = read_levels_csv(file)
+    given = {u for u in frame["unit"] if u is not None}
+    if given and unit is not None and given != {unit}:
+        msg = f"--unit {unit} but the file's unit column says {', '.join(sorted(given))}"
+        raise InvalidInputError(msg, file=str(file), field="unit")
+    if lloq is not None:
+        check_quantity("amount", lloq, field="lloq")
+    rows = _kinetics_rows(frame, unit=unit or "copies/ug", lloq=lloq)
     if as_json:
         emit_json(rows)
         return
     table = Table("patient", "Cmax", "Tmax (d)", "AUC0-28 (lin)", "AUC0-28 (lin-log)", "Tlast (d)")
     for r in rows:
         table.add_row(
-            r["patient_id"],
+            escape(r["patient_id"]),
             f"{r['cmax']:.4g}",
             f"{r['tmax']:g}",
             f"{r['auc_linear']:.4g}",
@@ -125,7 +124,7 @@ def clinical_outcomes(
     out: Path = typer.Option(..., "--out", help="Folder for the HTML report."),
     label: str | None = typer.Option(None, "--label", help="Provenance label of the data."),
     permutations: int = typer.Option(200, "--permutations", min=19, help="Permutation test size."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0),
     table_out: Path | None = typer.Option(
         None, "--table", help="Also write the patient table used to this CSV."
     ),
@@ -167,7 +166,7 @@ def clinical_outcomes(
     except InvalidInputError as exc:
         raise InvalidInputError(exc.reason, **where) from None
     if table_out is not None:
-        frame.to_csv(table_out, index=False)
+        write_csv(frame, table_out)
     path = outcomes_report(
         frame,
         attributes=attributes,
@@ -180,8 +179,11 @@ def clinical_outcomes(
         emit_json({"report": str(path), "patients": len(frame), "attributes": attributes})
         return
     console.print(
-        f"outcomes report on {len(frame)} patient(s), attributes {', '.join(attributes)}, "
-        f"written to {path}"
+        escape(
+            f"outcomes report on {len(frame)} patient(s), attributes {', '.join(attributes)}, "
+            f"written to {path}"
+        ),
+        highlight=False,
     )
 
 

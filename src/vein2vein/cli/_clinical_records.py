@@ -85,7 +85,7 @@ def _report(result: RecordedFile, *, as_json: bool) -> None:
     if as_json:
         emit_json(result.to_dict())
         return
-    title = f"{result.rows} {result.what} row(s) stored from {result.file}"
+    title = escape(f"{result.rows} {result.what} row(s) stored from {result.file}")
     table = Table("patient", "rows", *(["max grade"] if result.max_grade else []), title=title)
     for patient, n in result.patients.items():
         extra = [str(result.max_grade[patient])] if result.max_grade else []
@@ -140,7 +140,7 @@ def clinical_infuse(
     per_kg = payload["dose_per_kg"]
     dose = f"{dose_cells:.3g} cells" + ("" if per_kg is None else f" ({per_kg:.3g}/kg)")
     console.print(
-        f"infused batch {escape(batch)} (DIN {payload['din']}) into patient "
+        f"infused batch {escape(batch)} (DIN {escape(str(payload['din']))}) into patient "
         f"{escape(str(payload['patient']))} at {infused_at.isoformat()}: {dose}, "
         f"{escape(indication)}"
     )

@@ -151,6 +151,17 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def fail_with(message: str, details: list[str], code: int = 1) -> typer.Exit:
+    """Say that a command did its work but not all of it was decided, with the details.
+
+    Returns the Exit to raise (code 1, "a check said no"), so that scripts notice.
+    """
+    err_console.print(f"[bold yellow]not all decided:[/] {escape(message)}", highlight=False)
+    for line in details:
+        err_console.print(f"  {escape(line)}", highlight=False)
+    return typer.Exit(code)
+
+
 __all__ = [
     "STATE",
     "Vein2veinError",
@@ -160,6 +171,7 @@ __all__ = [
     "emit_json",
     "err_console",
     "fail",
+    "fail_with",
     "open_database",
     "parse_time",
     "read_password",

@@ -55,7 +55,7 @@ def demo(
     out: Path = typer.Option(
         Path("demo-output"), "--out", help="Folder for everything the demo writes."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the synthetic network."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the synthetic network."),
     donations_per_site: int = typer.Option(
         12, "--donations-per-site", min=4, max=1000, help="Size of the synthetic network."
     ),

@@ -89,7 +89,7 @@ def invivo_next_dose(
     tox1: float = typer.Option(0.65, "--tox1", help="EffTox contour hinge (1, tox1)."),
     eff_star: float = typer.Option(0.7, "--eff-star", help="EffTox contour third point."),
     tox_star: float = typer.Option(0.25, "--tox-star", help="EffTox contour third point."),
-    seed: int = typer.Option(0, "--seed", help="EffTox: seed of the posterior sampler."),
+    seed: int = typer.Option(0, "--seed", min=0, help="EffTox: seed of the posterior sampler."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The dose for the next cohort from the outcomes so far (cohort notation of escalation)."""
@@ -154,7 +154,7 @@ def invivo_simulate(
     ),
     cohort_size: int = typer.Option(3, "--cohort-size", min=1),
     max_n: int = typer.Option(36, "--max-n", min=1, help="Maximum sample size."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", min=0),
     target: float = typer.Option(0.3, "--target", help="Target toxicity (BOIN)."),
     phi_t: float = typer.Option(0.35, "--phi-t", help="Toxicity limit (BOIN12)."),
     phi_e: float = typer.Option(0.25, "--phi-e", help="Efficacy floor (BOIN12)."),
@@ -198,7 +198,9 @@ def invivo_simulate(
     if as_json:
         emit_json({**oc.to_dict(), "report": None if report is None else str(report)})
         return
-    table = Table("dose", "true tox", "true eff", "P(select)", "mean patients", title=oc.design)
+    table = Table(
+        "dose", "true tox", "true eff", "P(select)", "mean patients", title=escape(oc.design)
+    )
     eff = oc.true_eff or (None,) * len(oc.true_tox)
     for i, (t, e, s, n) in enumerate(
         zip(oc.true_tox, eff, oc.selection, oc.mean_patients, strict=True), start=1
@@ -222,7 +224,7 @@ def invivo_simulate(
             f"{extra['refits']} decision(s) refitted by EffTox.fit"
         )
     if report is not None:
-        console.print(f"report written to {report}")
+        console.print(escape(f"report written to {report}"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import typer
+from rich.markup import escape
 
 from ..errors import InvalidInputError
 from ._common import console, database, emit_json
@@ -43,7 +44,10 @@ def invivo_report_command(
         emit_json(summary)
         return
     console.print(
-        f"in vivo report on {summary['patients']} patient(s) written to {summary['report']}"
+        escape(
+            f"in vivo report on {summary['patients']} patient(s) written to {summary['report']}"
+        ),
+        highlight=False,
     )
 
 

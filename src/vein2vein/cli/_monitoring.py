@@ -89,7 +89,7 @@ def baseline_set(
         emit_json(payload)
         return
     console.print(
-        f"{parameter} limits v{payload['version']}: center {payload['center']:.4g}, "
+        f"{escape(parameter)} limits v{payload['version']}: center {payload['center']:.4g}, "
         f"LCL {payload['lcl']:.4g}, UCL {payload['ucl']:.4g} from {len(codes)} batches"
     )
 
@@ -131,7 +131,7 @@ def chart(
         flagged=sorted(set(flagged)),
         out=out,
     )
-    console.print(f"chart written to {out}")
+    console.print(escape(f"chart written to {out}"), highlight=False)
 
 
 def monitor(
@@ -209,7 +209,7 @@ def deviation_ack(
     proof = reauthenticate(db, actor, read_password(stdin=password_stdin))
     with db.unit_of_work(actor) as uow:
         acknowledge_deviation(uow, code, password=proof, comment=comment)
-    console.print(f"{code} acknowledged by {actor.username}")
+    console.print(escape(f"{code} acknowledged by {actor.username}"), highlight=False)
 
 
 @deviation_app.command("close")
@@ -226,7 +226,7 @@ def deviation_close(
     proof = reauthenticate(db, actor, read_password(stdin=password_stdin))
     with db.unit_of_work(actor) as uow:
         close_deviation(uow, code, password=proof, resolution=resolution)
-    console.print(f"{code} closed by {actor.username}")
+    console.print(escape(f"{code} closed by {actor.username}"), highlight=False)
 
 
 parameter_app = typer.Typer(help="Monitored process parameters.")

@@ -434,7 +434,13 @@ def capability_command(
     names = [
         c for c in summary.columns if c in ("Cp", "Cpk", "Pp", "Ppk", "Cpl", "Cpu", "Ppl", "Ppu")
     ]
-    out = Table(group, "n", "mean", *[f"{n} (lower bound)" for n in names], title=table.source)
+    out = Table(
+        escape(group),
+        "n",
+        "mean",
+        *[f"{n} (lower bound)" for n in names],
+        title=escape(table.source),
+    )
     for row in records:
         out.add_row(
             escape(str(row[group])),

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from ..errors import InvalidInputError
 from ..records import reauthenticate
-from ._common import acting, console, database, emit_json, read_password
+from ._common import acting, console, database, emit_json, fail_with, read_password
 
 intake_app = typer.Typer(help="Apheresis starting-material acceptance.")
 release_app = typer.Typer(help="Release testing, lot disposition and the certificate of analysis.")
@@ -43,7 +43,11 @@ def intake_import(
     spec: str = typer.Option(DEFAULT_INTAKE_SPEC, "--spec", help="Spec file or shipped name."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Decide every donation in a characterization file (all or nothing)."""
+    """Decide every donation in a characterization file (all or nothing).
+
+    Exits 1 when a donation's evaluation is stored as pending or invalid (it stays
+    registered, undecided); the message names each one and why.
+    """
     from ..intake import import_intake
 
     db = database()
@@ -61,19 +65,31 @@ def intake_import(
         }
         for o in outcomes
     ]
+    undecided = [r for r in rows if r["outcome"] in ("pending", "invalid")]
     if as_json:
         emit_json(
             {"spec": specification.id, "spec_sha256": specification.sha256, "donations": rows}
         )
-        return
-    table = Table(
-        "DIN", "decision", "spec outcome", "reasons", title=f"intake against {specification.id}"
-    )
-    for r in rows:
-        table.add_row(
-            r["din"], r["status"], _outcome(r["outcome"]), escape("; ".join(r["reasons"]))
+    else:
+        table = Table(
+            "DIN", "decision", "spec outcome", "reasons", title=f"intake against {specification.id}"
         )
-    console.print(table)
+        for r in rows:
+            table.add_row(
+                r["din"], r["status"], _outcome(r["outcome"]), escape("; ".join(r["reasons"]))
+            )
+        console.print(table)
+    if undecided:
+        notes = [f"{r['din']} ({r['outcome']}): {'; '.join(r['reasons'])}" for r in undecided]
+        msg = (
+            f"{len(undecided)} of {len(rows)} donation(s) not decided: their evaluation is "
+            "stored as pending or invalid and they stay registered; complete or correct "
+            "their results and import them again"
+        )
+        raise fail_with(
+            msg,
+            notes,
+        )
 
 
 @intake_app.command("correct")
@@ -126,7 +142,11 @@ def intake_correct(
     console.print("  " + escape("; ".join(payload["reasons"])), highlight=False)
 
 
-def _entry_report(outcome: Any, *, as_json: bool) -> None:
+def _entry_report(outcome: Any, rows: list[Any], *, as_json: bool) -> None:
+    """Report what entering results set off; exit 1 when a stored value is undecidable."""
+    from ..release import undecided_values
+
+    undecided = undecided_values(rows)
     payload = {
         "results": [r.id for r in outcome.results],
         "investigations": [i.code for i in outcome.investigations],
@@ -134,10 +154,24 @@ def _entry_report(outcome: Any, *, as_json: bool) -> None:
         "notifications": [
             {"site_id": n.site_id, "subject": n.subject} for n in outcome.notifications
         ],
+        "undecided": undecided,
     }
     if as_json:
         emit_json(payload)
-        return
+    else:
+        _entry_lines(outcome)
+    if undecided:
+        msg = (
+            f"{len(undecided)} of {len(rows)} result(s) stored as pending or invalid: no "
+            "decision can use them until a readable final result is entered"
+        )
+        raise fail_with(
+            msg,
+            undecided,
+        )
+
+
+def _entry_lines(outcome: Any) -> None:
     console.print(f"{len(outcome.results)} result(s) entered")
     for i in outcome.investigations:
         console.print(
@@ -166,7 +200,10 @@ def release_enter(
     spec: str = typer.Option(DEFAULT_RELEASE_SPEC, "--spec", help="Spec file or shipped name."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Enter one release-test result; a failing one opens an OOS investigation."""
+    """Enter one release-test result; a failing one opens an OOS investigation.
+
+    Exits 1 when the value is stored as pending or cannot be read (invalid).
+    """
     from ..release import ResultRow, enter_results
 
     db = database()
@@ -176,7 +213,7 @@ def release_enter(
     )
     with db.unit_of_work(acting(db)) as uow:
         outcome = enter_results(uow, [row], spec=specification)
-    _entry_report(outcome, as_json=as_json)
+    _entry_report(outcome, [row], as_json=as_json)
 
 
 @release_app.command("import")
@@ -185,7 +222,10 @@ def release_import(
     spec: str = typer.Option(DEFAULT_RELEASE_SPEC, "--spec", help="Spec file or shipped name."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Import an instrument export of results (all or nothing)."""
+    """Import an instrument export of results (all or nothing).
+
+    Exits 1 when a row is stored as pending or cannot be read (invalid), naming each.
+    """
     from ..release import enter_results, read_release_csv
 
     db = database()
@@ -193,7 +233,7 @@ def release_import(
     rows = read_release_csv(file)
     with db.unit_of_work(acting(db)) as uow:
         outcome = enter_results(uow, rows, spec=specification, source=str(file))
-    _entry_report(outcome, as_json=as_json)
+    _entry_report(outcome, rows, as_json=as_json)
 
 
 @release_app.command("dose")
@@ -205,15 +245,17 @@ def release_dose(
 ) -> None:
     """Record the dosing context that per-kg limits (dose, endotoxin) are judged with."""
     from ..records import Batch
+    from ..support import check_quantity
 
-    if not (weight_kg > 0 and volume_ml > 0):
-        msg = "weight and volume must be positive"
-        raise InvalidInputError(msg, field="weight_kg" if weight_kg <= 0 else "volume_ml")
+    check_quantity("body_weight", weight_kg, field="weight_kg")
+    check_quantity("volume", volume_ml, field="volume_ml")
     db = database()
     with db.unit_of_work(acting(db)) as uow:
         row = uow.get(Batch, batch)
         uow.change(row, patient_weight_kg=weight_kg, dose_volume_ml=volume_ml, reason=reason)
-    console.print(f"{batch}: patient {weight_kg:g} kg, dose volume {volume_ml:g} mL")
+    console.print(
+        escape(f"{batch}: patient {weight_kg:g} kg, dose volume {volume_ml:g} mL"), highlight=False
+    )
 
 
 def _items_table(title: str, items: list[dict[str, Any]]) -> Table:
@@ -238,7 +280,11 @@ def release_review(
     password_stdin: bool = typer.Option(False, "--password-stdin"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Review the batch's results against the spec and e-sign the review (QC)."""
+    """Review the batch's results against the spec and e-sign the review (QC).
+
+    Exits 1 when the review cannot decide the lot: an item is invalid, or a required
+    item other than a conditional one (14-day sterility) is still pending.
+    """
     from ..release import review
 
     db = database()
@@ -259,11 +305,25 @@ def release_review(
                 "spec_sha256": specification.sha256,
             }
         )
-        return
-    console.print(
-        _items_table(f"{batch} against {specification.id} v{specification.version}", items)
-    )
-    console.print(f"overall: {_outcome(outcome)}  " + escape("; ".join(reasons)))
+    else:
+        title = escape(f"{batch} against {specification.id} v{specification.version}")
+        console.print(_items_table(title, items))
+        console.print(f"overall: {_outcome(outcome)}  " + escape("; ".join(reasons)))
+    open_items = [
+        i
+        for i in items
+        if i["outcome"] == "invalid"
+        or (i["outcome"] == "pending" and i.get("required") and not i.get("conditional"))
+    ]
+    if open_items:
+        msg = (
+            f"the review of {batch} is stored and signed, but its outcome is {outcome}: the "
+            "lot can be neither released nor rejected on it until these items are decided"
+        )
+        raise fail_with(
+            msg,
+            [f"{i['analyte']} ({i['outcome']}): {i['reason']}" for i in open_items],
+        )
 
 
 @release_app.command("decide")
@@ -320,7 +380,7 @@ def release_coa(
     else:
         msg = f"{out} must end in .pdf or .html"
         raise InvalidInputError(msg, field="out")
-    console.print(f"certificate of analysis written to {out}")
+    console.print(escape(f"certificate of analysis written to {out}"), highlight=False)
 
 
 def register(app: typer.Typer) -> None:

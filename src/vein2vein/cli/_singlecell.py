@@ -15,11 +15,16 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import InvalidInputError
-from ._common import console, emit_json, err_console
+from ..support import write_csv
+from ._common import console, emit_json, err_console, fail_with
 
 sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare, record.")
 
 _COLUMNS = (TextColumn("{task.description:<32}"), BarColumn(), MofNCompleteColumn())
+_OUTSIDE_HELP = (
+    "Accept gex/tcr paths that resolve outside the sample sheet's folder (refused by "
+    "default, so that a sheet from elsewhere cannot point at any file)."
+)
 
 
 def _out_dir(out: Path) -> Path:
@@ -54,7 +59,7 @@ def _staged(out: Path) -> Iterator[Path]:
 def sc_profile(
     sheet: Path = typer.Argument(..., help="Sample sheet CSV: sample,patient,timepoint,..."),
     out: Path = typer.Option(..., "--out", help="Folder for <sample>.profile.json and .html."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the embedding and the diversity."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the embedding and the diversity."),
     car_feature: list[str] = typer.Option(["CAT_scFv"], "--car-feature", help="CAR feature."),
     car_min_umi: int = typer.Option(1, "--car-min-umi", min=1, help="UMIs for a CAR+ call."),
     sample: list[str] = typer.Option([], "--sample", help="Profile only these samples."),
@@ -77,6 +82,7 @@ def sc_profile(
     h5ad: bool = typer.Option(
         False, "--h5ad", help="Also write the analysed cells as <sample>.h5ad (serial runs)."
     ),
+    allow_outside: bool = typer.Option(False, "--allow-outside-folder", help=_OUTSIDE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the profiles as a JSON list."),
 ) -> None:
     """Profile every sample of SHEET that has gene-expression data.
@@ -100,7 +106,7 @@ def sc_profile(
     if h5ad and (scheduler is not None or workers is not None):
         msg = "--h5ad writes the cells of serial runs; with Dask the cells stay on the workers"
         raise InvalidInputError(msg, field="h5ad")
-    rows = [s for s in read_sample_sheet(sheet) if s.gex is not None]
+    rows = [s for s in read_sample_sheet(sheet, allow_outside=allow_outside) if s.gex is not None]
     if sample:
         unknown = sorted(set(sample) - {s.sample for s in rows})
         if unknown:
@@ -150,7 +156,7 @@ def sc_profile(
             for profile in profiles:
                 save_profile(profile, folder / f"{profile.sample}.profile.json")
                 profile_report(profile, folder / f"{profile.sample}.html")
-        profiles_table(profiles).to_csv(folder / "profiles.csv", index=False)
+        write_csv(profiles_table(profiles), folder / "profiles.csv")
     if as_json:
         emit_json([json.loads(p.to_json()) for p in profiles])
         return
@@ -174,6 +180,7 @@ def sc_track(
     sheet: Path = typer.Argument(..., help="Sample sheet CSV."),
     patient: str = typer.Option(..., "--patient", help="The patient to track."),
     out: Path = typer.Option(..., "--out", help="Folder for <patient>.tracking.csv and more."),
+    allow_outside: bool = typer.Option(False, "--allow-outside-folder", help=_OUTSIDE_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print the later samples as JSON."),
 ) -> None:
     """Follow the patient's product clones through every later sample with TCR data.
@@ -185,7 +192,7 @@ def sc_track(
     from ..singlecell._pipeline import ProfileParams, track_patient
     from ..singlecell.io import read_sample_sheet
 
-    samples = list(read_sample_sheet(sheet).for_patient(patient))
+    samples = list(read_sample_sheet(sheet, allow_outside=allow_outside).for_patient(patient))
     if not samples:
         msg = f"no sample of patient {patient!r} in the sheet"
         raise InvalidInputError(msg, file=str(sheet), field="patient")
@@ -215,7 +222,7 @@ def sc_track(
             ]
         )
         return
-    table = Table("sample", "timepoint", "cells", "in product clones %", title=f"{patient}")
+    table = Table("sample", "timepoint", "cells", "in product clones %", title=escape(patient))
     for r in later.itertuples(index=False):
         table.add_row(
             escape(str(r.sample)),
@@ -233,10 +240,13 @@ def sc_compare(
     out: Path | None = typer.Option(None, "--out", help="Folder for the table and the plot."),
     timepoint: str | None = typer.Option(None, "--timepoint", help="Only this timepoint."),
     metric: list[str] = typer.Option([], "--metric", help="Compare only these metrics."),
-    seed: int = typer.Option(0, "--seed", help="Seed of the permutation check."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the permutation check."),
     as_json: bool = typer.Option(False, "--json", help="Print the table as JSON."),
 ) -> None:
-    """Compare profiles between two outcome groups, one value per patient."""
+    """Compare profiles between two outcome groups, one value per patient.
+
+    Exits 1 when nothing could be compared (no metric has values in both groups).
+    """
     from ..singlecell.profile import compare_cohort, load_profile, read_groups
 
     loaded = [load_profile(p) for p in profiles]
@@ -248,9 +258,16 @@ def sc_compare(
         seed=seed,
     )
     table = result.to_frame()
+    if table.empty:
+        msg = (
+            "nothing to compare: no metric has enough patients with a value in both groups "
+            "(check --groups, --timepoint and --metric); nothing was written"
+        )
+        counts = result.patients.groupby("group").size().to_dict()
+        raise fail_with(msg, [f"patients per group: {counts}"])
     if out is not None:
         folder = _out_dir(out)
-        table.to_csv(folder / "cohort_comparison.csv", index=False)
+        write_csv(table, folder / "cohort_comparison.csv")
         result.plot().savefig(folder / "cohort_comparison.png", dpi=100)
     if as_json:
         emit_json(

@@ -14,6 +14,7 @@ from ..specs import (
     Decision,
     Outcome,
     Specification,
+    check_result_value,
     evaluate,
     load_spec,
     read_results_csv,
@@ -129,6 +130,8 @@ def spec_evaluate(
     """Evaluate results against a specification (exit 0 pass; 1 fail, pending or invalid)."""
     spec = resolve_spec(file)
     rows = read_results_csv(results)
+    for row in rows:  # NaN, 1e400, viability 150 %: bad input, not an invalid item
+        check_result_value(spec, row, file=results, field="value")
     context = {
         key: value
         for key, value in (("patient_weight_kg", weight_kg), ("dose_volume_ml", dose_volume_ml))

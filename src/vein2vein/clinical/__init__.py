@@ -43,6 +43,7 @@ from ._csv import (
     KINETICS_COLUMNS,
     RESPONSE_COLUMNS,
     read_kinetics_csv,
+    read_levels_csv,
     read_observations_csv,
     read_responses_csv,
 )
@@ -189,6 +190,7 @@ __all__ = [
     "product_attributes",
     "progression_free_survival",
     "read_kinetics_csv",
+    "read_levels_csv",
     "read_observations_csv",
     "read_responses_csv",
     "record_infusion",

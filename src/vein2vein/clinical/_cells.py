@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
@@ -16,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ..support import QUANTITIES
 from ._crs import CRSObservation, grade_crs
 from ._grading import KINDS
 from ._icans import ICANSObservation, grade_icans
@@ -168,17 +170,24 @@ def _day(value: object) -> int | dt.date:
         return value
     if isinstance(value, str):
         text = value.strip()
-        try:
-            return int(text)
-        except ValueError:
-            pass
+        if re.fullmatch(r"[+-]?\d+", text):
+            return _possible_day(int(text))
         try:
             return dt.date.fromisoformat(text)
         except ValueError:
             pass
         msg = f"{value!r} is neither a study day (integer) nor a date (YYYY-MM-DD)"
         raise ValueError(msg)
-    return _to_int(value)
+    return _possible_day(_to_int(value))
+
+
+def _possible_day(day: int) -> int:
+    """A study day inside the declared ``study_day`` range (a century around day 0)."""
+    span = QUANTITIES["study_day"]
+    if not span.contains(day):
+        msg = f"{day} is not a possible study day ({span.range_text}: {span.why})"
+        raise ValueError(msg)
+    return day
 
 
 def _where(frame: pd.DataFrame, label: object) -> str:

@@ -21,6 +21,7 @@ from typing import Final
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ..support import check_quantity
 from ._cells import (
     _CONVERTERS,
     COMMENT_COLUMN,
@@ -40,6 +41,7 @@ __all__ = [
     "KINETICS_COLUMNS",
     "RESPONSE_COLUMNS",
     "read_kinetics_csv",
+    "read_levels_csv",
     "read_observations_csv",
     "read_responses_csv",
 ]
@@ -221,8 +223,9 @@ def read_observations_csv(path: str | Path, *, kind: str) -> pd.DataFrame:
     InvalidInputError
         Naming the file, the line and the field: an unreadable or empty file, a bad
         header, a row with the wrong number of fields, a cell that does not convert or
-        validate, or study days mixed with dates. The first problem is raised; the
-        others (up to 20) are attached as notes.
+        validate, study days mixed with dates, or a patient assessed twice on one day
+        (one row per patient-day: the grade of a day is its worst assessment). The
+        first problem is raised; the others (up to 20) are attached as notes.
 
     Examples
     --------
@@ -249,6 +252,7 @@ def read_observations_csv(path: str | Path, *, kind: str) -> pd.DataFrame:
             "(YYYY-MM-DD); use one or the other"
         )
         raise InvalidInputError(msg, file=name, field="day")
+    _refuse_repeats(frame, ["patient_id", "day"], name, field="day")
     if kind == "icans":
         for column in ("ice_score", "capd_score"):
             frame[column] = frame[column].astype("Int64")
@@ -342,9 +346,9 @@ def read_responses_csv(path: str | Path) -> pd.DataFrame:
 
 def _kinetics_row(cells: dict[str, str]) -> dict[str, object]:
     row: dict[str, object] = {"patient_id": _text(cells, "patient_id")}
-    for column in ("day", "value"):
-        number = _to_float(_convert(cells, column, _to_float))
-        if not (0 <= number < math.inf):
+    for column, quantity in (("day", "study_day"), ("value", "amount")):
+        number = check_quantity(quantity, _convert(cells, column, _to_float), field=column)
+        if number < 0:
             msg = f"{cells[column]!r} must be a finite number >= 0"
             raise InvalidInputError(msg, field=column)
         row[column] = number
@@ -412,4 +416,69 @@ def read_kinetics_csv(path: str | Path) -> pd.DataFrame:
             f"patient {row['patient_id']} by {row['method']}; one unit per patient and method"
         )
         raise InvalidInputError(msg, file=name, field="unit")
+    return frame
+
+
+def _levels_row(cells: dict[str, str]) -> dict[str, object]:
+    row: dict[str, object] = {"patient_id": _text(cells, "patient_id")}
+    for column, quantity in (("day", "study_day"), ("value", "amount")):
+        number = check_quantity(quantity, _convert(cells, column, _to_float), field=column)
+        if number < 0:
+            msg = f"{cells[column]!r} must be a finite number >= 0"
+            raise InvalidInputError(msg, field=column)
+        row[column] = number
+    row["unit"] = cells.get("unit", "").strip() or None
+    return row
+
+
+def read_levels_csv(path: str | Path) -> pd.DataFrame:
+    r"""Read one transgene level series per patient (for NCA) from CSV, validating every row.
+
+    Parameters
+    ----------
+    path
+        The CSV file. Required columns: ``patient_id``, ``day`` (days since infusion,
+        >= 0, fractions allowed) and ``value`` (>= 0); optional: ``unit``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by line (``line``), with ``patient_id``, ``day``, ``value`` and ``unit``
+        (None where the file gives none).
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file, line and field: a bad header, a day or value that is not a
+        finite, possible number >= 0, a day repeated for one patient, or one patient's
+        values in two units (the series would mix scales; the message names the
+        patient, both units and their lines).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "pk.csv"
+    >>> _ = path.write_text("patient_id,day,value,unit\nP1,0,0,copies/ug\nP1,7,9,cells/uL\n")
+    >>> try:
+    ...     read_levels_csv(path)
+    ... except InvalidInputError as exc:
+    ...     print(exc.reason.split(";")[0])
+    line 3: patient P1 has values in 'cells/uL' here and in 'copies/ug' on line 2
+    """
+    name, _, rows = _read_rows(
+        path, required=("patient_id", "day", "value"), optional=("unit",), what="levels"
+    )
+    frame = _parse_rows(name, rows, _levels_row)
+    _refuse_repeats(frame, ["patient_id", "day"], name, field="day")
+    for patient, group in frame.groupby("patient_id", sort=False):
+        units = group["unit"].fillna("")
+        if units.nunique() > 1:
+            line = int(units.index[int((units != units.iloc[0]).to_numpy().argmax())])
+            first = int(units.index[0])
+            msg = (
+                f"line {line}: patient {patient} has values in {units[line] or 'no unit'!r} "
+                f"here and in {units[first] or 'no unit'!r} on line {first}; "
+                "one unit per patient"
+            )
+            raise InvalidInputError(msg, file=name, field="unit")
     return frame

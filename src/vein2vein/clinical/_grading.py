@@ -28,12 +28,12 @@ References
 
 from __future__ import annotations
 
-import math
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from ..errors import InvalidInputError
+from ..support import QUANTITIES, check_finite, check_quantity
 
 __all__: list[str] = []
 
@@ -42,10 +42,11 @@ Kind = Literal["crs", "icans"]
 
 KINDS: Final[tuple[str, ...]] = ("crs", "icans")
 
-MIN_CELSIUS: Final = 25.0
+MIN_CELSIUS: Final = QUANTITIES["body_temperature"].low
 """Lowest body temperature accepted (deep accidental hypothermia is below it)."""
-MAX_CELSIUS: Final = 45.0
+MAX_CELSIUS: Final = QUANTITIES["body_temperature"].high
 """Highest body temperature accepted."""
+assert MIN_CELSIUS is not None and MAX_CELSIUS is not None  # declared in support
 _FAHRENHEIT_MIN: Final = MIN_CELSIUS * 9 / 5 + 32  # 77 F
 _FAHRENHEIT_MAX: Final = MAX_CELSIUS * 9 / 5 + 32  # 113 F
 
@@ -53,18 +54,15 @@ _FAHRENHEIT_MAX: Final = MAX_CELSIUS * 9 / 5 + 32  # 113 F
 def check_celsius(value: object, *, field: str) -> float:
     """Return a body temperature in degrees Celsius, or raise naming ``field``.
 
-    Accepts 25-45 C. A value that fits 77-113 (the same range in Fahrenheit) is
-    refused with the converted value in the message, since 101.3 means 101.3 F.
+    Accepts the possible range of :data:`vein2vein.support.QUANTITIES`
+    ``["body_temperature"]`` (25-45 C). A value that fits 77-113 (the same range in
+    Fahrenheit) is refused with the converted value in the message, since 101.3 means
+    101.3 F.
     """
     if isinstance(value, bool) or not isinstance(value, int | float):
         msg = f"{value!r} is not a number of degrees Celsius"
         raise InvalidInputError(msg, field=field)
-    value = float(value)
-    if not math.isfinite(value):
-        msg = f"{value!r} is not a finite temperature"
-        raise InvalidInputError(msg, field=field)
-    if MIN_CELSIUS <= value <= MAX_CELSIUS:
-        return value
+    value = check_finite(value, field=field)
     if _FAHRENHEIT_MIN <= value <= _FAHRENHEIT_MAX:
         celsius = (value - 32.0) * 5.0 / 9.0
         msg = (
@@ -72,8 +70,7 @@ def check_celsius(value: object, *, field: str) -> float:
             f"like Fahrenheit ({value:g} F = {celsius:.1f} C); convert with (F - 32) * 5 / 9"
         )
         raise InvalidInputError(msg, field=field)
-    msg = f"{value:g} is outside the accepted {MIN_CELSIUS:g}-{MAX_CELSIUS:g} degrees Celsius"
-    raise InvalidInputError(msg, field=field)
+    return check_quantity("body_temperature", value, field=field)
 
 
 def invalid_input_from(exc: ValidationError, *, model: str) -> InvalidInputError:

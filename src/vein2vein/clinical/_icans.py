@@ -74,12 +74,12 @@ References
 
 from __future__ import annotations
 
-import math
 from typing import Annotated, Final, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from ..errors import InvalidInputError
+from ..support import QUANTITIES, check_quantity
 from ._grading import ObservationModel
 
 __all__ = [
@@ -95,7 +95,8 @@ ICE_MIN_AGE_YEARS: Final = 12.0
 CAPD_DELIRIUM_MIN: Final = 9
 """A CAPD score >= 9 screens positive for delirium (grade 3)."""
 
-MAX_AGE_YEARS: Final = 120.0
+MAX_AGE_YEARS: Final = QUANTITIES["age"].high
+"""Oldest age accepted (the declared ``age`` quantity of :mod:`vein2vein.support`)."""
 
 Consciousness = Literal[
     "awake", "awakens_spontaneously", "awakens_to_voice", "awakens_to_touch", "unarousable"
@@ -207,10 +208,7 @@ class ICANSObservation(ObservationModel):
     @field_validator("age_years")
     @classmethod
     def _age(cls, value: float) -> float:
-        if not (math.isfinite(value) and 0.0 <= value <= MAX_AGE_YEARS):
-            msg = f"{value!r} is outside the accepted 0-{MAX_AGE_YEARS:g} years"
-            raise InvalidInputError(msg, field="age_years")
-        return value
+        return check_quantity("age", value, field="age_years")
 
     @model_validator(mode="after")
     def _tool_fits_age(self) -> ICANSObservation:

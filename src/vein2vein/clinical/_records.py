@@ -10,7 +10,6 @@ patient's first infusion.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -35,6 +34,7 @@ from ..records import (
     require,
 )
 from ..records._types import utcnow
+from ..support import check_quantity
 from ._crs import CRSObservation, grade_crs
 from ._icans import ICANSObservation, grade_icans
 from ._imwg import MRDResult
@@ -82,13 +82,9 @@ def _infused_patient(uow: UnitOfWork, code: str) -> tuple[Patient, datetime]:
     return patient, dosing.dosed_at
 
 
-def _finite(value: float, field: str, *, positive: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        msg = f"{field} must be a number, not {value!r}"
-        raise InvalidInputError(msg, field=field) from None
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+def _finite(value: float, field: str, *, positive: bool = False, quantity: str = "amount") -> float:
+    number = check_quantity(quantity, value, field=field)
+    if number < 0 or (positive and number == 0):
         kind = "a positive" if positive else "a non-negative"
         msg = f"{field} must be {kind} finite number, not {value!r}"
         raise InvalidInputError(msg, field=field)
@@ -200,7 +196,7 @@ def record_infusion(
         msg = "infused_at must be timezone-aware"
         raise InvalidInputError(msg, field="infused_at")
     _check_bedside(uow, lot, patient, infused_at)
-    dose = _finite(dose_cells, "dose_cells", positive=True)
+    dose = _finite(dose_cells, "dose_cells", positive=True, quantity="cell_dose")
     indication = indication.strip()
     if not indication:
         msg = "the indication is required (e.g. ALL, LBCL, MM, CLL)"
@@ -419,7 +415,7 @@ def record_kinetics(
     samples = []
     pt, _ = _infused_patient(uow, patient)
     for d, v, flagged in zip(days, values, flags, strict=True):
-        day = _finite(d, "days")
+        day = _finite(d, "days", quantity="study_day")
         value = _finite(v, "values")
         below = flagged or value <= 0 or (limit is not None and value < limit)
         samples.append(

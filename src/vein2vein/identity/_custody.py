@@ -22,6 +22,7 @@ from typing import Final
 from ..errors import IdentityError, InvalidInputError
 from ..records import Batch, CustodyEvent, Deviation, UnitOfWork, open_deviation, require
 from ..specs import Decision
+from ..support import check_quantity
 from ._din import parse_din
 
 __all__ = ["CONDITIONS", "CustodyRecord", "Handoff", "check_handoff", "log_custody"]
@@ -126,9 +127,13 @@ def log_custody(uow: UnitOfWork, *, batch: str, handoff: Handoff) -> CustodyReco
     """Record a hand-off of ``batch``; refuse it (with a deviation) if identity fails.
 
     A refused hand-off is still stored, together with its deviation, so the attempt
-    stays in the batch record; the caller decides how to report it.
+    stays in the batch record; the caller decides how to report it. A temperature
+    that is not finite or not possible (below absolute zero) is bad input, and
+    nothing is stored.
     """
     require(uow.actor, "custody.log")
+    if handoff.temperature_c is not None:
+        check_quantity("temperature", handoff.temperature_c, field="temperature_c")
     if handoff.occurred_at.tzinfo is None:
         msg = "the hand-off time has no time zone; give UTC"
         raise InvalidInputError(msg, field="occurred_at")

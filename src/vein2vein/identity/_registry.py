@@ -22,6 +22,7 @@ from ..records import (
     UnitOfWork,
     require,
 )
+from ..support import check_quantity
 from ._din import DIN, check_facility, parse_din
 
 __all__ = ["register_donation", "register_patient", "register_site", "start_batch"]
@@ -100,9 +101,8 @@ def register_donation(
             f"collection site {site.code} is facility {site.facility_id}"
         )
         raise IdentityError(msg, field="din")
-    if volume_ml is not None and not volume_ml > 0:
-        msg = f"volume {volume_ml} mL must be positive"
-        raise InvalidInputError(msg, field="volume_ml")
+    if volume_ml is not None:
+        volume_ml = check_quantity("volume", volume_ml, field="volume_ml")
     patient_row = uow.get(Patient, patient)
     clash = uow.session.scalars(select(Donation).where(Donation.din == parsed.din13)).first()
     if clash is not None:

@@ -33,7 +33,15 @@ from ..records import (
     open_deviation,
     require,
 )
-from ..specs import Decision, Outcome, Result, Specification, evaluate, store_decision
+from ..specs import (
+    Decision,
+    Outcome,
+    Result,
+    Specification,
+    check_result_value,
+    evaluate,
+    store_decision,
+)
 
 __all__ = [
     "Characterization",
@@ -142,7 +150,9 @@ def _rows_from_file(path: Path) -> list[tuple[int, dict[str, Any]]]:
 def read_characterizations(path: str | Path, spec: Specification) -> list[Characterization]:
     """Read and validate a characterization file (CSV or JSON) against ``spec``'s analytes.
 
-    Errors name the file, the row (line for CSV, item for JSON) and the column.
+    Errors name the file, the row (line for CSV, item for JSON) and the column. A
+    number that is not finite (NaN, ``1e400``) or not possible for its quantity
+    (viability 150 %, a negative count) is refused here, before anything is stored.
     """
     path = Path(path)
     source = str(path)
@@ -175,7 +185,13 @@ def read_characterizations(path: str | Path, spec: Specification) -> list[Charac
             value = row.get(raw)
             if value is None or str(value).strip() == "":
                 continue  # not reported: the spec decides whether that is pending
-            results.append(Result(analyte=analyte, value=str(value).strip(), unit=unit))
+            result = Result(analyte=analyte, value=str(value).strip(), unit=unit)
+            try:
+                check_result_value(spec, result, field=raw)
+            except InvalidInputError as exc:
+                msg = f"{where}: {exc.reason}"
+                raise InvalidInputError(msg, file=source, field=raw) from None
+            results.append(result)
         justification = str(row.get("accept_with_deviation") or "").strip() or None
         out.append(Characterization(din, tuple(results), justification, n))
     return out

@@ -12,7 +12,6 @@ goes through the unit of work and is audited.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any, Final
@@ -35,6 +34,7 @@ from ..records import (
 )
 from ..records._schema_invivo import DOSE_UNITS, INVIVO_PLATFORMS
 from ..specs import Decision, Outcome, Result, Specification, evaluate, shipped_spec, store_decision
+from ..support import check_quantity
 
 __all__ = [
     "DOSE_UNITS",
@@ -52,15 +52,13 @@ LOT_SPEC: Final = "invivo-vector-lot-release"
 _PURPOSE: Final = "invivo_lot_release"
 
 
-def _number(value: float | None, field: str, *, positive: bool = False) -> float | None:
+def _number(
+    value: float | None, field: str, *, positive: bool = False, quantity: str = "amount"
+) -> float | None:
     if value is None:
         return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        msg = f"{field} must be a number, not {value!r}"
-        raise InvalidInputError(msg, field=field) from None
-    if not math.isfinite(number) or number < 0 or (positive and number == 0):
+    number = check_quantity(quantity, value, field=field)
+    if number < 0 or (positive and number == 0):
         msg = f"{field} must be a {'positive' if positive else 'non-negative'} finite number"
         raise InvalidInputError(msg, field=field)
     return number
@@ -247,7 +245,7 @@ def record_dosing(
     # Every value is checked before any record is looked up, so the error names it.
     numbers = {
         "dose": _number(dose, "dose", positive=True),
-        "weight_kg": _number(weight_kg, "weight_kg", positive=True),
+        "weight_kg": _number(weight_kg, "weight_kg", quantity="body_weight"),
         "baseline_alc": _number(baseline_alc, "baseline_alc"),
         "baseline_cd3": _number(baseline_cd3, "baseline_cd3"),
         "baseline_cd8": _number(baseline_cd8, "baseline_cd8"),

@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import InvalidInputError
+from ..support import read_yaml_mapping
 
 __all__ = [
     "OperatingCharacteristics",
@@ -30,6 +31,12 @@ __all__ = [
 ]
 
 IntArray = npt.NDArray[np.int64]
+_SCENARIO_KEYS = ("true_tox", "true_eff", "name")
+MAX_TRIALS = 1_000_000
+"""The most simulated trials one run takes."""
+MAX_SAMPLE_SIZE = 1_000
+"""The largest dose-finding trial (patients) a simulation takes."""
+_SCENARIO_COLUMNS = ("dose", "true_tox", "true_eff")
 BoolArray = npt.NDArray[np.bool_]
 Progress = Callable[[int, int], None]
 
@@ -61,7 +68,7 @@ def _probabilities(values: Sequence[float] | None, name: str, *, file: str | Non
     bad = np.flatnonzero(~((array >= 0) & (array <= 1)))
     if bad.size:
         i = int(bad[0])
-        msg = f"dose level {i + 1}: {array[i]!r} is not a probability in [0, 1]"
+        msg = f"dose level {i + 1}: {float(array[i])!r} is not a probability in [0, 1]"
         raise InvalidInputError(msg, file=file, field=name)
     return array
 
@@ -95,7 +102,9 @@ class Scenario:
 def load_scenario(path: str | Path) -> Scenario:
     """Read a scenario from YAML or CSV.
 
-    YAML: a mapping with ``true_tox`` (list), optional ``true_eff`` (list) and ``name``.
+    YAML: a mapping with ``true_tox`` (list), optional ``true_eff`` (list) and ``name``;
+    any other key, or a key given twice, is refused with its line (PyYAML alone would
+    keep the last of two ``true_tox`` lists without a word).
     CSV: columns ``dose`` (1, 2, ... in order), ``true_tox`` and optionally ``true_eff``;
     one row per dose level. Probabilities must lie in [0, 1].
 
@@ -112,27 +121,14 @@ def load_scenario(path: str | Path) -> Scenario:
     Raises
     ------
     InvalidInputError
-        Unreadable file, missing field, or a value that is not a probability.
+        Unreadable or non-UTF-8 file, unknown, repeated or missing key, or a value
+        that is not a probability.
     """
     path = Path(path)
     where = str(path)
     suffix = path.suffix.lower()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        msg = f"cannot read: {exc.strerror or exc}"
-        raise InvalidInputError(msg, file=where) from None
     if suffix in (".yaml", ".yml"):
-        import yaml
-
-        try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            msg = f"not valid YAML: {exc}"
-            raise InvalidInputError(msg, file=where) from None
-        if not isinstance(doc, dict) or "true_tox" not in doc:
-            msg = "expected a mapping with true_tox (and optionally true_eff, name)"
-            raise InvalidInputError(msg, file=where, field="true_tox")
+        doc = read_yaml_mapping(path, keys=_SCENARIO_KEYS, required=("true_tox",))
         tox, eff, name = doc["true_tox"], doc.get("true_eff"), str(doc.get("name", path.stem))
         for key, value in (("true_tox", tox), ("true_eff", eff)):
             if value is not None and not isinstance(value, list):
@@ -142,6 +138,14 @@ def load_scenario(path: str | Path) -> Scenario:
         import io
 
         try:
+            text = path.read_bytes().decode("utf-8-sig")
+        except OSError as exc:
+            msg = f"cannot read: {exc.strerror or exc}"
+            raise InvalidInputError(msg, file=where) from None
+        except UnicodeDecodeError as exc:
+            msg = f"not UTF-8 text (byte {exc.start} cannot be decoded)"
+            raise InvalidInputError(msg, file=where) from None
+        try:
             frame = pd.read_csv(io.StringIO(text))
         except (ValueError, pd.errors.ParserError) as exc:
             msg = f"not a readable CSV: {exc}"
@@ -149,6 +153,13 @@ def load_scenario(path: str | Path) -> Scenario:
         if "true_tox" not in frame.columns:
             msg = f"no true_tox column; columns: {', '.join(map(str, frame.columns))}"
             raise InvalidInputError(msg, file=where, field="true_tox")
+        unknown = [str(c) for c in frame.columns if c not in _SCENARIO_COLUMNS]
+        if unknown:  # pandas renames a repeated column "true_tox.1"
+            msg = (
+                f"line 1: unknown or repeated column {unknown[0]!r}; the columns are "
+                f"{', '.join(_SCENARIO_COLUMNS)}"
+            )
+            raise InvalidInputError(msg, file=where, field=unknown[0])
         if "dose" in frame.columns and frame["dose"].tolist() != list(range(1, len(frame) + 1)):
             msg = "dose must run 1, 2, ... in order, one row per dose level"
             raise InvalidInputError(msg, file=where, field="dose")
@@ -236,6 +247,26 @@ class _State:
     joint: IntArray | None
 
 
+def check_run_size(n_trials: int, cohort_size: int, max_n: int) -> None:
+    """Refuse a simulation size that is not positive or could not finish (bad input).
+
+    A dose-finding trial enrols tens of patients: ``max_n`` (and so ``cohort_size``)
+    above :data:`MAX_SAMPLE_SIZE` is a typing error, as are more than
+    :data:`MAX_TRIALS` simulated trials (their arrays would not fit in memory).
+    """
+    for value, name, high in (
+        (n_trials, "n_trials", MAX_TRIALS),
+        (cohort_size, "cohort_size", MAX_SAMPLE_SIZE),
+        (max_n, "max_n", MAX_SAMPLE_SIZE),
+    ):
+        if value < 1:
+            msg = f"{name} must be at least 1, not {value}"
+            raise InvalidInputError(msg, field=name)
+        if value > high:
+            msg = f"{name} {value} is more than the {high:,} a simulation can run"
+            raise InvalidInputError(msg, field=name)
+
+
 def _setup(
     design: _Design,
     true_tox: Sequence[float],
@@ -255,10 +286,7 @@ def _setup(
     if eff is not None and eff.size != tox.size:
         msg = f"{eff.size} efficacy probabilities for {tox.size} dose levels"
         raise InvalidInputError(msg, field="true_eff")
-    for value, name in ((n_trials, "n_trials"), (cohort_size, "cohort_size")):
-        if value < 1:
-            msg = f"{name} must be at least 1, not {value}"
-            raise InvalidInputError(msg, field=name)
+    check_run_size(n_trials, cohort_size, max_n)
     if max_n < cohort_size:
         msg = f"max_n {max_n} is smaller than one cohort ({cohort_size})"
         raise InvalidInputError(msg, field="max_n")

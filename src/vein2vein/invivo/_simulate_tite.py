@@ -29,6 +29,7 @@ from ._simulate import (
     _probabilities,
     _State,
     _summarise,
+    check_run_size,
 )
 from ._tite import TITEBOIN
 
@@ -174,10 +175,7 @@ def simulate_tite(
     if tox.size != design.num_doses:
         msg = f"{tox.size} toxicity probabilities for a {design.num_doses}-dose design"
         raise InvalidInputError(msg, field="true_tox")
-    for value, name in ((n_trials, "n_trials"), (cohort_size, "cohort_size")):
-        if value < 1:
-            msg = f"{name} must be at least 1, not {value}"
-            raise InvalidInputError(msg, field=name)
+    check_run_size(n_trials, cohort_size, max_n)
     if max_n < cohort_size:
         msg = f"max_n {max_n} is smaller than one cohort ({cohort_size})"
         raise InvalidInputError(msg, field="max_n")

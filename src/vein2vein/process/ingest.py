@@ -11,6 +11,8 @@ none is:
   appears twice in the file or is already stored is an error naming the file, the line
   (CSV line number, or Parquet row + 2) and the column;
 - values in a compatible unit are converted to the parameter's unit (pint);
+- a value its parameter's quantity cannot take (pH -7, -500 °C, a negative
+  concentration; :func:`vein2vein.specs.quantity_for`) is an error naming the line;
 - out-of-order timestamps are accepted and stored sorted by time; the report says so.
 
 Rows go in with one multi-row INSERT per chunk on SQLite (one transaction) and with
@@ -49,7 +51,9 @@ from ..records import (
     require,
 )
 from ..records._types import utcnow
+from ..specs import quantity_for
 from ..specs._units import UnitProblem, convert
+from ..support import check_quantity
 
 __all__ = ["COLUMNS", "IngestReport", "ingest_readings", "read_readings", "register_parameter"]
 
@@ -242,6 +246,7 @@ def ingest_readings(
             raise InvalidInputError(msg, file=source, field="batch")
     _refuse_out_of_time(session, data, frame, batches, source)
     converted = _convert_units(data, frame, params, source)
+    _refuse_impossible(data, frame, params, source)
     # What both databases store; the readings hash covers exactly the stored values.
     data["timestamp"] = data["timestamp"].dt.floor("us")
     was_sorted = bool(data["timestamp"].is_monotonic_increasing)
@@ -344,6 +349,46 @@ def _convert_units(
         data.loc[rows.index, "value"] = a + b * rows["value"]
         notes.append(f"{name}: {unit} -> {target}")
     return notes
+
+
+def _refuse_impossible(
+    data: pd.DataFrame, frame: pd.DataFrame, params: dict[str, ProcessParameter], source: str
+) -> None:
+    """Refuse a reading that its parameter's quantity cannot take (pH -7, -500 °C).
+
+    Values are in the parameter's unit by now. ``%`` is a saturation here (dissolved
+    oxygen exceeds 100 % air saturation under oxygen enrichment), so only 0 bounds it.
+    The first impossible reading in file order is named.
+    """
+    checked = pd.Series(data["value"].to_numpy(dtype=float), index=data.index)
+    bad = pd.Series(np.zeros(len(data), dtype=bool), index=data.index)
+    quantities = {}
+    for name, rows in data.groupby("parameter", sort=False):
+        param = params[str(name)]
+        quantity = quantity_for(param.unit or None, name=str(name), share=False)
+        if quantity is None:
+            continue
+        quantities[str(name)] = quantity
+        values = checked[rows.index]
+        if quantity.name == "temperature":
+            a = convert(0.0, param.unit, "degC")  # affine: y = a + b x
+            values = a + (convert(1.0, param.unit, "degC") - a) * values
+            checked[rows.index] = values
+        if quantity.low is not None:
+            bad[rows.index] |= (
+                values <= quantity.low if quantity.low_open else values < quantity.low
+            )
+        if quantity.high is not None:
+            bad[rows.index] |= values > quantity.high
+    if not bad.any():
+        return
+    first = int(np.flatnonzero(bad.to_numpy())[0])
+    name = str(data["parameter"].iloc[first])
+    try:
+        check_quantity(quantities[name], float(checked.iloc[first]), field="value")
+    except InvalidInputError as exc:
+        msg = f"line {_line(frame, first)}: {name}: {exc.reason}"
+        raise InvalidInputError(msg, file=source, field="value") from None
 
 
 def _refuse_stored(

@@ -209,12 +209,18 @@ def authenticate_password(
             raise AccountLockedError(msg)
         raise AuthenticationError(refused)
     actor = actor_of(user)
-    with db.unit_of_work(actor) as uow:
-        audit.serialize_writers(uow.session)
-        now_user = uow.get(User, user.id)
-        check_account(now_user)  # locked or deactivated while the hash was checked
-        if now_user.failed_attempts:
-            uow.change(now_user, failed_attempts=0, reason=f"password verified ({context})")
+    # Locked or deactivated while the hash was checked? A read says so without the write
+    # lock; only a count to reset takes it (and checks again under it).
+    with db.read() as session:
+        now_user = session.get(User, user.id)
+        assert now_user is not None
+        check_account(now_user)
+    if now_user.failed_attempts:
+        with db.unit_of_work(actor) as uow:
+            now_user = uow.get(User, user.id)
+            check_account(now_user)
+            if now_user.failed_attempts:
+                uow.change(now_user, failed_attempts=0, reason=f"password verified ({context})")
     if not allow_expired and password_expired(now_user, policy, utcnow()):
         msg = (
             f"the password of {username!r} has expired or was set by an administrator; "

@@ -14,7 +14,13 @@ from ._coa import (
     write_coa_pdf,
 )
 from ._problems import ProblemReport, lot_problems, problem_report
-from ._results import ResultRow, current_results, read_release_csv, results_sha256
+from ._results import (
+    ResultRow,
+    current_results,
+    read_release_csv,
+    results_sha256,
+    undecided_values,
+)
 from ._workflow import (
     DISPOSITIONS,
     EntryOutcome,
@@ -70,6 +76,7 @@ __all__ = [
     "render_coa_html",
     "results_sha256",
     "review",
+    "undecided_values",
     "write_coa_html",
     "write_coa_pdf",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,15 +17,17 @@ from ..errors import InvalidInputError, RecordConflictError
 from ..records import AssayResult, Batch, BatchStatus, Sample, UnitOfWork, require
 from ..records._canonical import canonical_json, sha256_hex
 from ..records._types import utcnow
-from ..specs import Result
+from ..specs import Result, Specification, UnreadableValue, check_result_value, parse_value
 
 __all__ = [
     "ResultRow",
     "batch_context",
+    "check_row_values",
     "current_results",
     "read_release_csv",
     "results_sha256",
     "store_result",
+    "undecided_values",
 ]
 
 _CLOSED = (BatchStatus.rejected, BatchStatus.infused)
@@ -73,6 +76,9 @@ def store_result(uow: UnitOfWork, row: ResultRow) -> tuple[Batch, AssayResult]:
         number = float(row.value)
     except ValueError:
         number = None
+    if number is not None and not math.isfinite(number):
+        msg = f"the value of {row.analyte!r}, {row.value!r}, is not a finite number"
+        raise InvalidInputError(msg, field="value")
     result = uow.add(
         AssayResult(
             sample_id=sample.id,
@@ -85,6 +91,45 @@ def store_result(uow: UnitOfWork, row: ResultRow) -> tuple[Batch, AssayResult]:
         )
     )
     return batch, result
+
+
+def check_row_values(spec: Specification, rows: list[ResultRow], *, source: str | None) -> None:
+    """Refuse rows whose numbers are not finite or not possible (before anything is stored).
+
+    Each value is checked against the physical quantity its unit (or its item's unit)
+    measures: viability 150 %, -500 °C, NaN or ``1e400`` are bad input, naming the
+    file, the line and the field ``value``.
+    """
+    for row in rows:
+        result = Result(analyte=row.analyte, value=row.value, unit=row.unit, stage=row.stage)
+        check_result_value(spec, result, file=source, line=row.line, field="value")
+
+
+def undecided_values(rows: list[ResultRow]) -> list[str]:
+    """Why each stored row that no decision can use is so: its value is pending or unreadable.
+
+    Such a row is stored as reported (the record keeps what the laboratory said), but
+    the item stays pending, or its evaluation invalid, until a readable final result
+    is entered; the shells say so and exit non-zero, so that scripts notice.
+
+    Examples
+    --------
+    >>> undecided_values([ResultRow("B1", "vcn", "pending"), ResultRow("B1", "rcl", "n.d.?")])
+    ["vcn: 'pending' is pending", "rcl: 'n.d.?' cannot be read as a result (invalid)"]
+    """
+    notes = []
+    for row in rows:
+        where = "" if row.line is None else f"line {row.line}: "
+        try:
+            parsed = parse_value(row.value)
+        except UnreadableValue:
+            notes.append(
+                f"{where}{row.analyte}: {row.value!r} cannot be read as a result (invalid)"
+            )
+            continue
+        if parsed.kind == "pending":
+            notes.append(f"{where}{row.analyte}: {row.value!r} is pending")
+    return notes
 
 
 def _batch_results(session: Session, batch: Batch) -> list[AssayResult]:

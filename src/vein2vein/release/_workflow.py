@@ -44,6 +44,7 @@ from ._results import (
     ResultRow,
     as_spec_results,
     batch_context,
+    check_row_values,
     current_results,
     results_sha256,
     store_result,
@@ -117,6 +118,7 @@ def enter_results(
     """
     for row in rows:
         _spec_item(spec, row, source=source)
+    check_row_values(spec, rows, source=source)
     outcome = EntryOutcome()
     for row in rows:
         try:

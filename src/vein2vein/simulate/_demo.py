@@ -459,8 +459,9 @@ def _release(
     proofs = _Proofs(db)
     actions: list[str] = []
     for k, (code, _) in enumerate(batches, start=1):
+        qc_proof = proofs.of(cast.qc)  # re-authentication before the write lock
         with db.unit_of_work(cast.qc) as uow:
-            review(uow, batch=code, spec=spec, password=proofs.of(cast.qc))
+            review(uow, batch=code, spec=spec, password=qc_proof)
         # QA works through what stands against the lot before deciding it.
         actions += clear_lot(db, code, qa=cast.qa, proof=proofs.of)
         if code == oos:
@@ -472,13 +473,14 @@ def _release(
                 conclusion="phase I laboratory investigation found no assignable cause "
                 "(ddPCR run, standards and calculation checked); the OOS result is confirmed",
             )
+        qa_proof = proofs.of(cast.qa)
         with db.unit_of_work(cast.qa) as uow:
             if code == oos:
                 decide(
                     uow,
                     batch=code,
                     disposition="rejected",
-                    password=proofs.of(cast.qa),
+                    password=qa_proof,
                     justification="VCN above 5 copies/transduced cell; OOS confirmed",
                 )
             elif code == at_risk:
@@ -486,12 +488,12 @@ def _release(
                     uow,
                     batch=code,
                     disposition="released_at_risk",
-                    password=proofs.of(cast.qa),
+                    password=qa_proof,
                     justification="rapidly progressing disease; 14-day sterility pending, "
                     "rapid sterility negative; treating physician informed",
                 )
             else:
-                decide(uow, batch=code, disposition="released", password=proofs.of(cast.qa))
+                decide(uow, batch=code, disposition="released", password=qa_proof)
         report("release: review and disposition", k, len(batches))
     # Day 14: the compendial sterility test of the lot released at risk grows an organism:
     # OOS investigation, critical deviation, treating site notified; QC reviews the final
@@ -501,14 +503,16 @@ def _release(
     )
     with db.unit_of_work(cast.operators[site_of[at_risk]]) as uow:
         enter_results(uow, [late], spec=spec)
+    qc_proof = proofs.of(cast.qc)
     with db.unit_of_work(cast.qc) as uow:
-        review(uow, batch=at_risk, spec=spec, password=proofs.of(cast.qc))
+        review(uow, batch=at_risk, spec=spec, password=qc_proof)
+    qa_proof = proofs.of(cast.qa)
     with db.unit_of_work(cast.qa) as uow:
         decide(
             uow,
             batch=at_risk,
             disposition="rejected",
-            password=proofs.of(cast.qa),
+            password=qa_proof,
             justification="recall: 14-day sterility positive after release at risk; "
             "treating site notified (see deviation)",
         )

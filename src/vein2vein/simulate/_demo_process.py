@@ -23,6 +23,7 @@ from ..process import (
     set_baseline,
 )
 from ..records import Actor, Batch, Database, get_record
+from ..support import write_csv
 from ._network import SYNTHETIC_LABEL, PlannedDonation
 from ._sensors import PARAMETERS, Fault, synthetic_trajectories
 
@@ -83,7 +84,7 @@ def run_process_monitoring(
         if path.suffix == ".parquet":
             frame.to_parquet(path, index=False)
         else:
-            frame.to_csv(path, index=False)
+            write_csv(frame, path)
         with db.unit_of_work(operators[str(site)]) as uow:
             n_readings += ingest_readings(uow, path).n_readings
         report("sensor readings ingested", k, data["site"].nunique())

@@ -89,6 +89,7 @@ def clear_lot(db: Database, batch: str, *, qa: Actor, proof: Proof) -> list[str]
         if p.status == "closed" or (p.assessment == "no_impact" and p.assessment_current):
             continue
         if p.kind == "deviation" and p.category in _NO_IMPACT:
+            signed = proof(qa)  # re-authentication before the write lock
             with db.unit_of_work(qa) as uow:
                 assess_impact(
                     uow,
@@ -96,7 +97,7 @@ def clear_lot(db: Database, batch: str, *, qa: Actor, proof: Proof) -> list[str]
                     batch=batch,
                     conclusion="no_impact",
                     reason=_NO_IMPACT[p.category],
-                    password=proof(qa),
+                    password=signed,
                 )
             done.append(f"{p.code} assessed: no impact on {batch}")
             continue
@@ -104,8 +105,9 @@ def clear_lot(db: Database, batch: str, *, qa: Actor, proof: Proof) -> list[str]
             resolution = _RESOLUTIONS.get(p.category)
             if resolution is None and p.category == "process_signal":
                 resolution = _SIGNALS.get(_signal_parameter(db, p.code), _NO_CAUSE)
+            signed = proof(qa)
             with db.unit_of_work(qa) as uow:
-                close_deviation(uow, p.code, password=proof(qa), resolution=resolution or _NO_CAUSE)
+                close_deviation(uow, p.code, password=signed, resolution=resolution or _NO_CAUSE)
             done.append(f"{p.code} closed")
     return done
 
@@ -118,8 +120,9 @@ def close_oos_as_confirmed(
         problems = lot_problems(session, get_record(session, Batch, batch))
     codes = [p.code for p in problems if p.own_result and p.status != "closed"]
     for code in codes:
+        signed = proof(qa)
         with db.unit_of_work(qa) as uow:
             close_investigation(
-                uow, code, outcome="confirmed", conclusion=conclusion, password=proof(qa)
+                uow, code, outcome="confirmed", conclusion=conclusion, password=signed
             )
     return [f"{code} closed: confirmed" for code in codes]

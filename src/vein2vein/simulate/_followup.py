@@ -42,6 +42,7 @@ from ..clinical import (
     stein_curve,
 )
 from ..records import Actor, Batch, BatchStatus, Database, Disposition, get_record
+from ..support import write_csv
 from ._network import SYNTHETIC_LABEL
 
 __all__ = ["run_followup"]
@@ -282,7 +283,7 @@ def run_followup(
         table = patient_table(session)
     folder = out_dir / "clinical"
     folder.mkdir(parents=True, exist_ok=True)
-    table.to_csv(folder / "patients.csv", index=False)
+    write_csv(table, folder / "patients.csv")
     attributes = [a for a in ("car_expression", "vcn", "viability", "cmax") if a in table]
     counts = table["responder"].value_counts() if "responder" in table else {}
     path: Path | None = None

@@ -6,11 +6,12 @@ they are labelled synthetic wherever they are written, and never stand for real 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
+
+from ..support import write_csv as support_write_csv
 
 __all__ = [
     "INTAKE_COLUMNS",
@@ -121,8 +122,4 @@ def synthetic_release_results(
 def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> Path:
     """Write rows as CSV with the given columns (parent folders made)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+    return support_write_csv(rows, path, header=list(columns))

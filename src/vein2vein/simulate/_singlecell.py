@@ -26,6 +26,7 @@ import pandas as pd
 from scipy import sparse  # type: ignore[import-untyped]
 
 from ..errors import InvalidInputError
+from ..support import write_csv
 from ._network import SYNTHETIC_LABEL
 
 if TYPE_CHECKING:
@@ -132,7 +133,7 @@ class SyntheticProduct:
         out.mkdir(parents=True, exist_ok=True)
         h5 = write_10x_h5(self.adata, out / "filtered_feature_bc_matrix.h5")
         csv = out / "filtered_contig_annotations.csv"
-        self.contigs.to_csv(csv, index=False)
+        write_csv(self.contigs, csv)
         return h5, csv
 
 

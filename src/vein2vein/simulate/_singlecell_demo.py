@@ -154,7 +154,7 @@ def record_synthetic_profile(
     from sqlalchemy import select
 
     from ..records import Batch, BatchStatus
-    from ..singlecell.io import read_sample_sheet
+    from ..singlecell.io import SAMPLE_SHEET_COLUMNS, read_sample_sheet
     from ..singlecell.profile import (
         ProfileParams,
         profile_report,
@@ -162,6 +162,7 @@ def record_synthetic_profile(
         record_profile,
         save_profile,
     )
+    from ..support import write_csv
     from ._network import SYNTHETIC_LABEL
     from ._singlecell import synthetic_product
 
@@ -178,10 +179,10 @@ def record_synthetic_profile(
     product = synthetic_product(n_cells, seed=seed, sample=name)
     h5, csv = product.write_10x(folder / name)
     sheet = folder / "synthetic_samples.csv"
-    sheet.write_text(
-        "sample,patient,timepoint,source,sort,gex,tcr\n"
-        f"{name},{patient},M0,PROD,NoSo,{h5.relative_to(folder)},{csv.relative_to(folder)}\n",
-        encoding="utf-8",
+    write_csv(
+        [[name, patient, "M0", "PROD", "NoSo", h5.relative_to(folder), csv.relative_to(folder)]],
+        sheet,
+        header=SAMPLE_SHEET_COLUMNS,
     )
     params = ProfileParams(seed=seed, n_boot=50)
     prof, gex = profile_sample(read_sample_sheet(sheet)[name], params=params)

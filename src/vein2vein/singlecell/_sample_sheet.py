@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .. import logging as v2vlog
 from ..errors import InvalidInputError
+from ..support import write_csv
 from ._barcodes import prefix_barcodes
 from ._io_gex import check_gex, read_gex
 from ._io_tcr import check_tcr, quiet_awkward, read_tcr
@@ -117,7 +118,7 @@ def _bad(reason: str, *, file: str, line: int, field: str | None) -> InvalidInpu
     return err
 
 
-def read_sample_sheet(path: str | os.PathLike[str]) -> SampleSheet:
+def read_sample_sheet(path: str | os.PathLike[str], *, allow_outside: bool = False) -> SampleSheet:
     """Read and validate a sample sheet (CSV).
 
     The columns are ``sample,patient,timepoint,source,sort,gex,tcr`` (further columns are
@@ -125,10 +126,18 @@ def read_sample_sheet(path: str | os.PathLike[str]) -> SampleSheet:
     are kept); either may be empty, not both. ``timepoint`` is ``M0`` for the infusion
     product or ``M<months>`` (``M03``, ``M7.5``).
 
+    A sheet's files stay in its folder: a path that resolves (symbolic links followed)
+    outside the folder of the sheet, such as ``../../etc/passwd`` or an absolute path
+    elsewhere, is refused unless ``allow_outside`` is given, so that a sheet received
+    from elsewhere cannot make the pipeline read (and report on) any file it likes.
+
     Parameters
     ----------
     path
         The CSV file.
+    allow_outside
+        Accept ``gex`` and ``tcr`` paths that resolve outside the sheet's folder (for
+        a sheet you wrote yourself over a shared data folder).
 
     Returns
     -------
@@ -139,7 +148,8 @@ def read_sample_sheet(path: str | os.PathLike[str]) -> SampleSheet:
     ------
     InvalidInputError
         Naming the file, the line and the field: missing columns, empty or duplicate
-        sample names, a malformed timepoint, a listed file that does not exist.
+        sample names, a malformed timepoint, a listed file that does not exist or
+        that lies outside the sheet's folder.
     """
     name = os.fspath(path)
     p = Path(path)
@@ -159,7 +169,9 @@ def read_sample_sheet(path: str | os.PathLike[str]) -> SampleSheet:
     samples: list[Sample] = []
     seen: set[str] = set()
     for line, row in enumerate(reader, start=2):
-        samples.append(_parse_row(row, base=base, file=name, line=line, seen=seen))
+        samples.append(
+            _parse_row(row, base=base, file=name, line=line, seen=seen, allow_outside=allow_outside)
+        )
     if not samples:
         msg = "the sample sheet lists no samples"
         raise InvalidInputError(msg, file=name)
@@ -167,7 +179,13 @@ def read_sample_sheet(path: str | os.PathLike[str]) -> SampleSheet:
 
 
 def _parse_row(
-    row: dict[str, str | None], *, base: Path, file: str, line: int, seen: set[str]
+    row: dict[str, str | None],
+    *,
+    base: Path,
+    file: str,
+    line: int,
+    seen: set[str],
+    allow_outside: bool,
 ) -> Sample:
     values = {c: (row.get(c) or "").strip() for c in SAMPLE_SHEET_COLUMNS}
     for c in ("sample", "patient", "timepoint", "source", "sort"):
@@ -190,6 +208,13 @@ def _parse_row(
             paths[c] = None
             continue
         resolved = (base / values[c]).resolve()
+        if not allow_outside and not resolved.is_relative_to(base):
+            reason = (
+                f"{c} path {values[c]!r} resolves to {resolved}, outside the sheet's folder "
+                f"{base}; keep the sample files in that folder, or allow paths outside it "
+                "explicitly (sc profile/track --allow-outside-folder)"
+            )
+            raise _bad(reason, file=file, line=line, field=c)
         if not resolved.exists():
             reason = f"file {resolved} does not exist"
             raise _bad(reason, file=file, line=line, field=c)
@@ -388,11 +413,11 @@ def carpall_sample_sheet(
             ]
         )
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", dir=out.parent, suffix=".tmp", delete=False, newline="", encoding="utf-8"
-    ) as fh:
-        writer = csv.writer(fh)
-        writer.writerow(SAMPLE_SHEET_COLUMNS)
-        writer.writerows(rows)
-    Path(fh.name).replace(out)
-    return read_sample_sheet(out)
+    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".tmp", delete=False) as fh:
+        partial = Path(fh.name)
+    try:
+        write_csv(rows, partial, header=SAMPLE_SHEET_COLUMNS)
+        partial.replace(out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return read_sample_sheet(out, allow_outside=True)  # written here, over data_dir

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..support import write_csv
+
 __all__ = ["TrackingResult"]
 
 
@@ -96,7 +98,7 @@ class TrackingResult:
         written = []
         for kind, (table, index) in tables.items():
             path = out / f"{stem}.{kind}.csv"
-            table.to_csv(path, index=index)
+            write_csv(table, path, index=index)
             written.append(path)
         plot = out / f"{stem}.tracking.png"
         clonotype_tracking(self).savefig(plot, dpi=100)

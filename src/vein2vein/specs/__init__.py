@@ -20,9 +20,10 @@ from ._decision import Decision, ItemDecision, Outcome
 from ._evaluate import CONTEXT_KEYS, evaluate
 from ._load import load_spec, load_spec_text, shipped_spec, shipped_specs
 from ._model import SCHEMA_VERSION, Criterion, Specification, SpecItem
+from ._quantity import check_result_value, quantity_for
 from ._record import store_decision
 from ._results_io import read_results_csv
-from ._values import Result
+from ._values import Result, UnreadableValue, parse_value
 
 __all__ = [
     "CONTEXT_KEYS",
@@ -34,9 +35,13 @@ __all__ = [
     "Result",
     "SpecItem",
     "Specification",
+    "UnreadableValue",
+    "check_result_value",
     "evaluate",
     "load_spec",
     "load_spec_text",
+    "parse_value",
+    "quantity_for",
     "read_results_csv",
     "shipped_spec",
     "shipped_specs",

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 
 from ..errors import InvalidInputError, SpecError
+from ..support import check_quantity
 from ._model import Specification
 from ._values import Result
 
@@ -13,6 +13,7 @@ __all__ = ["CONTEXT_KEYS", "as_results", "check_context", "match_results"]
 
 CONTEXT_KEYS = ("dose_volume_ml", "patient_weight_kg")
 """The facts that dose-based limits may need."""
+_QUANTITY = {"dose_volume_ml": "volume", "patient_weight_kg": "body_weight"}
 
 
 def check_context(context: Mapping[str, float] | None) -> dict[str, float]:
@@ -28,10 +29,7 @@ def check_context(context: Mapping[str, float] | None) -> dict[str, float]:
         if isinstance(value, bool) or not isinstance(value, int | float):
             msg = f"{key} must be a number, not {value!r}"
             raise InvalidInputError(msg, field=f"context.{key}")
-        if not math.isfinite(value) or value <= 0:
-            msg = f"{key} must be a positive number, not {value!r}"
-            raise InvalidInputError(msg, field=f"context.{key}")
-        facts[key] = float(value)
+        facts[key] = check_quantity(_QUANTITY[key], value, field=f"context.{key}")
     return facts
 
 

@@ -159,7 +159,13 @@ def parse_unit(text: str | None) -> ScaledUnit:
     scale = 1.0
     match = _SCALE.match(body)
     if match:
-        scale = float(match["sci"]) if match["sci"] else 10.0 ** int(match["exp"])
+        try:
+            scale = float(match["sci"]) if match["sci"] else 10.0 ** int(match["exp"])
+        except OverflowError:  # 10^400 is beyond the float range
+            scale = math.inf
+        if not (math.isfinite(scale) and scale > 0):
+            msg = f"unit {raw!r} has a scale that is not a positive finite number"
+            raise UnitProblem(msg)
         body = match["rest"].strip()
     if not body:
         return ScaledUnit(raw, scale, ureg.dimensionless)

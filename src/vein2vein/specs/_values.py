@@ -100,6 +100,10 @@ class UnreadableValue(ValueError):
     """A value text that is none of the accepted forms."""
 
 
+class NonFiniteValue(UnreadableValue):
+    """A number that is NaN or infinite (``1e400`` overflows to infinity)."""
+
+
 _QUALITIES: dict[str, Quality] = {
     **dict.fromkeys(
         [
@@ -177,7 +181,7 @@ def parse_value(value: str | float) -> ParsedValue:
         number = float(value)
         if not math.isfinite(number):
             msg = f"{value!r} is not a finite number"
-            raise UnreadableValue(msg)
+            raise NonFiniteValue(msg)
         return ParsedValue("number", number)
     words = _words(value)
     if words in _PENDING:
@@ -193,17 +197,20 @@ def parse_value(value: str | float) -> ParsedValue:
     if match is None:
         msg = f"cannot read {value!r} as a result"
         raise UnreadableValue(msg)
-    if match["mant"] is None:
-        number = 10.0 ** int(match["p2"])
-    else:
-        number = float(match["mant"])
-        if match["e"] is not None:
-            number = float(f"{match['mant']}e{match['e']}")
-        elif match["p"] is not None:
-            number *= 10.0 ** int(match["p"])
+    try:
+        if match["mant"] is None:
+            number = 10.0 ** int(match["p2"])
+        else:
+            number = float(match["mant"])
+            if match["e"] is not None:
+                number = float(f"{match['mant']}e{match['e']}")
+            elif match["p"] is not None:
+                number *= 10.0 ** int(match["p"])
+    except OverflowError:  # 10^400 is beyond the float range
+        number = math.inf
     if not math.isfinite(number):
         msg = f"{value!r} is not a finite number"
-        raise UnreadableValue(msg)
+        raise NonFiniteValue(msg)
     unit = match["unit"].strip() if match["unit"] else None
     if match["op"]:
         return ParsedValue("censored", number, qualifier=_OPS[match["op"]], unit=unit)
