@@ -106,6 +106,61 @@ def test_init_creates_a_key_when_none_is_configured(
     assert (code, data["ok"], data["entries"], data["witnessed_seq"]) == (0, True, 2, 2)
 
 
+def test_init_makes_the_configured_key_of_a_new_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # VEIN2VEIN_SIGNING_KEY names a file still to be made, as in the README's tour.
+    key = tmp_path / "service" / "signing-key.pem"
+    monkeypatch.setenv("VEIN2VEIN_SIGNING_KEY", str(key))
+    monkeypatch.delenv("VEIN2VEIN_WITNESS_DIR", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    db_url = f"sqlite:///{tmp_path / 'records.db'}"
+    code, said = _cli(
+        capsys,
+        monkeypatch,
+        *("--db", db_url, "init", "--admin", "admin", "--password-stdin"),
+        stdin=f"{PASSWORD}\n",
+    )
+    assert code == 0, said
+    assert f"created: {key}" in said
+    assert stat.S_IMODE(key.stat().st_mode) == 0o600
+    assert stat.S_IMODE(key.parent.stat().st_mode) == 0o700
+    assert not (tmp_path / "config").exists()  # not the default path
+    code, said = _cli(capsys, monkeypatch, "--db", db_url, "audit", "verify", "--json")
+    data = json.loads(said)
+    assert (code, data["ok"], data["witnessed_seq"], data["notes"]) == (0, True, 2, [])
+
+
+def test_init_makes_no_new_key_for_a_database_that_has_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    key = tmp_path / "signing-key.pem"
+    monkeypatch.setenv("VEIN2VEIN_SIGNING_KEY", str(key))
+    db_url = f"sqlite:///{tmp_path / 'records.db'}"
+    assert _cli(capsys, monkeypatch, "--db", db_url, "init")[0] == 0
+    key.unlink()  # the key file is lost: the database needs it back, not a new one
+    code, said = _cli(capsys, monkeypatch, "--db", db_url, "init")
+    assert code == 4
+    assert f"cannot read the signing key {key}" in said
+    assert not key.exists()
+
+
+def test_a_configured_key_is_made_only_while_the_database_has_none(
+    any_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    missing = tmp_path / "signing-key.pem"
+    monkeypatch.setenv("VEIN2VEIN_SIGNING_KEY", str(missing))
+    assert keys.create_configured_key(any_db) is None  # it has the key of its upgrade
+    assert not missing.exists()
+    empty = Database(f"sqlite:///{tmp_path / 'new.db'}")  # no schema yet: no key
+    try:
+        made = keys.create_configured_key(empty)
+    finally:
+        empty.dispose()
+    assert made is not None and made.key_id == Signer.load(missing).key_id
+    assert keys.create_configured_key(any_db) is None  # the file exists now
+
+
 # ---------------------------------------------------------------------- adoption
 
 

@@ -50,7 +50,8 @@ def init(
     """Create or upgrade the schema, register the signing key; optionally the first admin.
 
     Without a configured key (VEIN2VEIN_SIGNING_KEY), a new one is made at
-    ~/.config/vein2vein/signing-key.pem (mode 0600). A trail written before the key
+    ~/.config/vein2vein/signing-key.pem (mode 0600); a configured key file that does
+    not exist yet is made for a new database. A trail written before the key
     is verified and sealed as it stands. Only the first administrator of an empty
     database is registered this way; then log in (vein2vein -u NAME login) and add
     everyone else as that admin.
@@ -62,6 +63,7 @@ def init(
         check_password_policy(password, username=admin)
     created = keys.create_default_key()
     db = open_database()
+    created = created or keys.create_configured_key(db)
     db.upgrade()
     console.print(escape(f"database {db!r} at schema {db.current_revision()}"), highlight=False)
     signer = db.seal.signer()

@@ -8,6 +8,9 @@ electronic signatures, and each key's successor.
 
 Key life cycle:
 
+- :func:`create_default_key` and :func:`create_configured_key` (run by ``vein2vein
+  init``) make the key file: at the default path when none is configured, or at the
+  configured path for a database that has no key yet.
 - :func:`adopt` (run by ``Database.upgrade()``, so by ``vein2vein init``) registers
   the configured key in a database that has none. A trail written before tamper
   evidence existed is verified first, then sealed as it stands: one checkpoint from
@@ -28,10 +31,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.orm import Session
 
-from .._settings import configured_signing_key, default_signing_key_path
+from .._settings import configured_signing_key, default_signing_key_path, get_settings
 from ..errors import AuditIntegrityError, PermissionDeniedError, SigningKeyError
 from . import audit
 from ._actor import SYSTEM, Actor
@@ -46,6 +49,7 @@ __all__ = [
     "Signer",
     "active_key",
     "adopt",
+    "create_configured_key",
     "create_default_key",
     "list_keys",
     "rotate_key",
@@ -66,6 +70,31 @@ def create_default_key() -> Signer | None:
     if configured_signing_key() is not None:
         return None
     return Signer.generate(default_signing_key_path())
+
+
+def create_configured_key(db: Database) -> Signer | None:
+    """Make the configured key file of a new database when it does not exist yet.
+
+    ``VEIN2VEIN_SIGNING_KEY`` (the ``signing_key`` setting) may name a file that is
+    still to be made, as for a first ``vein2vein init``. It is made (mode 0600, a new
+    folder 0700) only while ``db`` has no key registered: a database that has one needs
+    that key back, not a new one, so reading the missing file then fails, naming it.
+
+    Returns the new key, or ``None`` when no key is configured, the file exists, or the
+    database already has a key.
+    """
+    configured = get_settings().signing_key
+    if configured is None or configured.exists() or _has_keys(db):
+        return None
+    return Signer.generate(configured)
+
+
+def _has_keys(db: Database) -> bool:
+    """Whether ``db`` has a signing key registered (a database without schema has none)."""
+    with db.engine.connect() as conn:
+        if not inspect(conn).has_table(SigningKey.__tablename__):
+            return False
+        return bool(conn.scalar(select(func.count()).select_from(SigningKey)))
 
 
 def list_keys(session: Session) -> list[SigningKey]:
