@@ -162,7 +162,7 @@ def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
 def profile_one(sample: Sample, params: ProfileParams) -> tuple[ProductProfile, AnnData]:
     """Load a sample-sheet row, run the steps and condense it to a profile."""
     from ..io._sample_sheet import load_sample
-    from . import build_profile
+    from ._build import build_profile
 
     if sample.gex is None:
         from ...errors import InvalidInputError
