@@ -25,8 +25,8 @@ def test_rule_threshold_features_and_per_sample_table() -> None:
     a = _tiny()
     car_positive(a)
     assert a.obs["car_positive"].tolist() == [False, True, False, True]
-    assert a.obs["car_umi"].tolist() == [0, 1, 0, 3]
-    res = a.uns["v2v_car"]
+    assert a.obs["car_positive_umi"].tolist() == [0, 1, 0, 3]
+    res = a.uns["v2v_car_positive"]
     assert (res["n_car_positive"], res["fraction"]) == (2, 0.5)
     assert "lower bound" in res["caveat"]
     assert res["per_sample"].loc["a", "fraction"] == 0.5
@@ -48,7 +48,7 @@ def test_counts_layer_is_preferred_and_bad_options_rejected() -> None:
     a.layers["counts"] = a.X.copy()
     a.X = np.log1p(a.X.toarray())  # normalized X, as after embedding
     car_positive(a)
-    assert a.uns["v2v_car"]["params"]["layer"] == "counts"
+    assert a.uns["v2v_car_positive"]["params"]["layer"] == "counts"
     assert a.obs["car_positive"].sum() == 2
     with pytest.raises(InvalidInputError, match="raw UMI counts") as err:
         car_positive(_log_only())
@@ -72,8 +72,8 @@ def test_sorted_sample_is_mostly_car_positive_unsorted_is_not(sorted_gex, unsort
     u = car_positive(unsorted_gex, copy=True)
     assert s is not None and u is not None
     # Computed once on the real files: 232/337 = 0.688 and 2/1005 = 0.002.
-    assert s.uns["v2v_car"]["n_car_positive"] == 232
-    assert u.uns["v2v_car"]["n_car_positive"] == 2
+    assert s.uns["v2v_car_positive"]["n_car_positive"] == 232
+    assert u.uns["v2v_car_positive"]["n_car_positive"] == 2
 
 
 @pytest.mark.slow
@@ -90,7 +90,7 @@ def test_car_fraction_separates_sorted_from_unsorted_in_every_carpall_pair(carpa
                 "timepoint": sample.timepoint,
                 "source": sample.source,
                 "sort": sample.sort,
-                "fraction": gex.uns["v2v_car"]["fraction"],
+                "fraction": gex.uns["v2v_car_positive"]["fraction"],
             }
         )
     table = pd.DataFrame(rows)

@@ -31,20 +31,21 @@ def tcr() -> AnnData:
 
 def test_keys_and_chain_qc(tcr: AnnData) -> None:
     obs = tcr.obs
-    for key in ("receptor_type", "chain_pairing", "clone_id", "clone_id_size", "clone_size"):
+    keys = ("receptor_type", "chain_pairing", "clone_id", "clone_id_size", "clone_id_sample_size")
+    for key in keys:
         assert key in obs
-    assert list(obs["clonal_expansion"].cat.categories) == list(EXPANSION_CLASSES)
+    assert list(obs["clone_id_expansion"].cat.categories) == list(EXPANSION_CLASSES)
     excluded = obs["chain_pairing"].isin(["no IR", "multichain", "ambiguous"])
     assert obs.loc[excluded, "clone_id"].isna().all()
     assert obs.loc[~excluded, "clone_id"].notna().all()
-    info = tcr.uns["v2v_clonotypes"]
+    info = tcr.uns["v2v_clone_id"]
     assert info["params"]["definition"] == "nt_identity"
     assert info["params"]["receptor_arms"] == "all"
     assert info["params"]["dual_ir"] == "primary_only"
     assert info["n_clones"] == obs["clone_id"].nunique()
     # a real product: mostly unique clones, some expanded
     assert 0.8 < info["n_clones"] / info["n_cells_with_clone"] < 1
-    assert (obs["clone_size"] > 2).any()
+    assert (obs["clone_id_sample_size"] > 2).any()
 
 
 def test_same_clone_means_identical_primary_cdr3_nucleotides(tcr: AnnData) -> None:
@@ -66,14 +67,14 @@ def test_same_clone_means_identical_primary_cdr3_nucleotides(tcr: AnnData) -> No
 def test_clone_size_and_expansion_agree_with_scirpy(tcr: AnnData) -> None:
     obs = tcr.obs
     counted = obs.groupby("clone_id", observed=True)["clone_id"].transform("size")
-    assert (obs["clone_size"].dropna() == counted.dropna()).all()
+    assert (obs["clone_id_sample_size"].dropna() == counted.dropna()).all()
     theirs = ir.tl.clonal_expansion(
         tcr, target_col="clone_id", expanded_in="sample", breakpoints=(1, 2, 10), inplace=False
     )
     relabel = {"<= 1": "1", "<= 2": "2", "<= 10": "3-10", "> 10": ">10"}
     mask = obs["clone_id"].notna()
     assert list(theirs[mask].astype(str).map(relabel)) == list(
-        obs.loc[mask, "clonal_expansion"].astype(str)
+        obs.loc[mask, "clone_id_expansion"].astype(str)
     )
 
 
@@ -91,12 +92,12 @@ def test_clones_close_to_cell_rangers_own_clonotypes(tcr: AnnData) -> None:
 def test_other_definitions_and_mudata(tcr: AnnData) -> None:
     beta = read_tcr(PRODUCT, sample="CAR-T11141512")
     define_clonotypes(beta, definition="beta_nt")
-    assert beta.uns["v2v_clonotypes"]["n_clones"] <= tcr.uns["v2v_clonotypes"]["n_clones"]
+    assert beta.uns["v2v_clone_id"]["n_clones"] <= tcr.uns["v2v_clone_id"]["n_clones"]
     with quiet_awkward(), md.set_options(pull_on_update=False):
         mdata = md.MuData({"airr": read_tcr(PRODUCT, sample="CAR-T11141512")})
     define_clonotypes(mdata, definition="aa_identity")
     assert "airr:clone_id" in mdata.obs
-    assert mdata.uns["v2v_clonotypes"]["params"]["same_v_gene"] is True
+    assert mdata.uns["v2v_clone_id"]["params"]["same_v_gene"] is True
     assert (
         mdata.mod["airr"].obs["clone_id"].notna().sum() == mdata.obs["airr:clone_id"].notna().sum()
     )

@@ -17,7 +17,7 @@ from anndata import AnnData
 from scipy.special import gammaln
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.singlecell.tl import DIVERSITY_METRICS, diversity
+from vein2vein.singlecell.tl import DIVERSITY_METRICS, clone_diversity, diversity
 
 CARPALL = Path(__file__).parents[2].parent / "shared" / "data" / "carpall"
 # P02 product (sorted CD3+CAT+ and unsorted) and P01 unsorted product and an M01 blood sample
@@ -38,7 +38,7 @@ def counts() -> dict[str, np.ndarray]:
 
 
 def test_metrics_equal_scikit_bio_on_real_clone_counts(counts: dict[str, np.ndarray]) -> None:
-    table = diversity(counts, n_boot=20)
+    table = clone_diversity(counts, n_boot=20)
     for sample, c in counts.items():
         row = table.loc[sample]
         assert row["n_cells"] == c.sum()
@@ -61,7 +61,7 @@ def test_metrics_equal_scikit_bio_on_real_clone_counts(counts: dict[str, np.ndar
 def test_gini_equals_mean_absolute_difference_definition(counts: dict[str, np.ndarray]) -> None:
     c = counts["CAR-T11141512"].astype(float)
     mad = np.abs(c[:, None] - c[None, :]).sum() / (2 * len(c) ** 2 * c.mean())
-    assert diversity(c, n_boot=2).loc["all", "gini"] == pytest.approx(mad, rel=1e-12)
+    assert clone_diversity(c, n_boot=2).loc["all", "gini"] == pytest.approx(mad, rel=1e-12)
 
 
 def test_normalized_shannon_and_d50_equal_scirpy(counts: dict[str, np.ndarray]) -> None:
@@ -69,7 +69,8 @@ def test_normalized_shannon_and_d50_equal_scirpy(counts: dict[str, np.ndarray]) 
         columns={"raw_clonotype_id": "clone_id"}
     )
     adata = AnnData(obs=cells.set_index(cells["sample"] + "_" + cells["barcode"]))
-    ours = diversity(adata, n_boot=5)
+    assert diversity(adata, n_boot=5) is None
+    ours = adata.uns["v2v_diversity"]["table"]
     shannon = ir.tl.alpha_diversity(adata, "sample", inplace=False)
     d50 = ir.tl.alpha_diversity(adata, "sample", metric="D50", inplace=False)
     agree = 0
@@ -92,7 +93,7 @@ def test_normalized_shannon_and_d50_equal_scirpy(counts: dict[str, np.ndarray]) 
 
 def test_rarefaction_to_a_common_depth(counts: dict[str, np.ndarray]) -> None:
     small, large = counts["CAR-T11141512"], counts["CAR-T11141511"]
-    table = diversity({"small": small, "large": large}, n_boot=100, seed=1)
+    table = clone_diversity({"small": small, "large": large}, n_boot=100, seed=1)
     depth = int(small.sum())
     assert (table["depth"] == depth).all()
     # the smaller sample is drawn whole: no spread
@@ -118,24 +119,18 @@ def test_rarefaction_to_a_common_depth(counts: dict[str, np.ndarray]) -> None:
 
 def test_rarefaction_is_seeded_and_skips_small_groups(counts: dict[str, np.ndarray]) -> None:
     c = counts["CAR-T11141511"]
-    first = diversity(c, depth=500, n_boot=30, seed=7)
-    again = diversity(c, depth=500, n_boot=30, seed=7)
+    first = clone_diversity(c, depth=500, n_boot=30, seed=7)
+    again = clone_diversity(c, depth=500, n_boot=30, seed=7)
     pd.testing.assert_frame_equal(first, again)
-    other = diversity(c, depth=500, n_boot=30, seed=8)
+    other = clone_diversity(c, depth=500, n_boot=30, seed=8)
     assert not first.equals(other)
-    too_deep = diversity(c, depth=int(c.sum()) + 1, n_boot=3)
+    too_deep = clone_diversity(c, depth=int(c.sum()) + 1, n_boot=3)
     assert np.isnan(too_deep.loc["all", "shannon_rarefied"])
-    assert first.attrs["params"] == {
-        "clone_key": "clone_id",
-        "groupby": None,
-        "depth": 500,
-        "n_boot": 30,
-        "seed": 7,
-    }
+    assert first.attrs["params"] == {"depth": 500, "n_boot": 30, "seed": 7}
 
 
 def test_single_clone_edge_case() -> None:
-    row = diversity([5], n_boot=3).loc["all"]
+    row = clone_diversity([5], n_boot=3).loc["all"]
     assert row["shannon"] == 0
     assert np.isnan(row["pielou"])
     assert row["gini"] == 0
@@ -158,7 +153,10 @@ def test_single_clone_edge_case() -> None:
 def test_bad_input_names_the_field(kwargs: dict, field: str) -> None:
     data = kwargs.pop("data")
     with pytest.raises(InvalidInputError) as err:
-        diversity(data, **kwargs)
+        if isinstance(data, AnnData):
+            diversity(data, **kwargs)
+        else:
+            clone_diversity(data, **kwargs)
     assert err.value.field == field
 
 
@@ -185,7 +183,7 @@ def test_shannon_and_inverse_simpson_equal_inext_vignette_spider_example() -> No
 
     iNEXT reports Hill numbers: Shannon diversity = exp(H) with H in nats (our ``shannon``),
     Simpson diversity = 1 / sum p^2 with plug-in p (our ``inverse_simpson``)."""
-    table = diversity({"Girdled": SPIDER_GIRDLED, "Logged": SPIDER_LOGGED}, n_boot=2)
+    table = clone_diversity({"Girdled": SPIDER_GIRDLED, "Logged": SPIDER_LOGGED}, n_boot=2)
     published = {
         "Girdled": (168, 26, 12.060, 7.840, 12, 4),
         "Logged": (252, 37, 14.421, 6.761, 14, 4),
@@ -220,7 +218,7 @@ def test_chao1_bias_corrected_equals_chao_and_chiu_2016_table() -> None:
     interior_f = [129, 49, 42, 32, 19, 17, 7, 9, 7, 7, 6, 3, 3, 3, 4, 4, 2, 2, 3, 4, 6, 2]
     interior_f += [1, 2, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1]
     for freq, published in ((edge_f, 458.016), (interior_f, 536.044)):
-        row = diversity(np.repeat(x, freq), n_boot=2).loc["all"]
+        row = clone_diversity(np.repeat(x, freq), n_boot=2).loc["all"]
         s, n = row["richness"], row["n_cells"]
         assert round(float(s + (n - 1) / n * (row["chao1"] - s)), 3) == published
 
@@ -240,7 +238,7 @@ def test_shannon_pielou_simpson_against_magurran_1988_worked_examples() -> None:
     H' / ln 20). Held to 0.005 and 0.002 and reported, not hidden."""
     moths = [1, 3, 2, 1, 4, 5, 1, 1, 18, 1, 2, 63, 2, 1, 1, 1, 16, 15, 60, 1, 1, 8, 16, 127]
     moths += [9, 18, 3, 4, 3, 11, 6, 7, 8, 63, 17]
-    row = diversity(moths, n_boot=2).loc["all"]
+    row = clone_diversity(moths, n_boot=2).loc["all"]
     n = row["n_cells"]
     assert n == 500
     unbiased = (n / row["inverse_simpson"] - 1) / (n - 1)
@@ -249,7 +247,7 @@ def test_shannon_pielou_simpson_against_magurran_1988_worked_examples() -> None:
     assert round(max(moths) / n, 3) == 0.254  # Berger-Parker: the largest clone's share
 
     n20 = [35, 26, 25, 21, 16, 11, 6, 5, 3, 3, 3, 3, 3, 2, 2, 2, 1, 1, 1, 1]
-    row = diversity(n20, n_boot=2).loc["all"]
+    row = clone_diversity(n20, n_boot=2).loc["all"]
     assert row["richness"] == 20
     assert abs(row["shannon"] - 2.404) < 0.005
     assert abs(row["pielou"] - 0.8025) < 0.002
@@ -262,7 +260,7 @@ def test_rarefied_richness_covers_magurran_1988_hurlbert_example() -> None:
     0, 1, 0, 1, 1) is printed as 6.58 (the exact formula gives 6.557). Our rarefaction
     draws, it does not compute the expectation: the printed value must lie inside our 95%
     interval and within one clone of our median."""
-    row = diversity([9, 3, 0, 4, 2, 1, 1, 0, 1, 0, 1, 1], depth=13, n_boot=2000).loc["all"]
+    row = clone_diversity([9, 3, 0, 4, 2, 1, 1, 0, 1, 0, 1, 1], depth=13, n_boot=2000).loc["all"]
     assert row["n_cells"] == 23
     assert row["richness_lo"] <= 6.58 <= row["richness_hi"]
     assert abs(row["richness_rarefied"] - 6.58) < 1
@@ -277,6 +275,6 @@ def test_gini_equals_ineq_reference_example() -> None:
     ineq's default Gini is the uncorrected mean-difference form, as ours; its corrected form
     (0.5134346) is G n/(n-1)."""
     x = [541, 1463, 2445, 3438, 4437, 5401, 6392, 8304, 11904, 22261]
-    gini = diversity(x, n_boot=2).loc["all", "gini"]
+    gini = clone_diversity(x, n_boot=2).loc["all", "gini"]
     assert round(float(gini), 7) == 0.4620911
     assert round(float(gini * 10 / 9), 7) == 0.5134346

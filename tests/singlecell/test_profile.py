@@ -267,6 +267,6 @@ def test_analysed_cells_round_trip_through_h5ad(profiled, tmp_path: Path) -> Non
     for column in ("v2v_state", "v2v_lineage", "car_positive", "clone_id", "leiden"):
         assert (back.obs[column].astype(str) == gex.obs[column].astype(str)).all(), column
     assert np.array_equal(back.obsm["X_umap"], gex.obsm["X_umap"])
-    for key in ("v2v_qc", "v2v_car", "v2v_embedding", "v2v_states", "v2v_pipeline"):
+    for key in ("v2v_qc", "v2v_car_positive", "v2v_embedding", "v2v_states", "v2v_pipeline"):
         assert key in back.uns, key
     assert back.uns["v2v_states"]["rule_version"] == gex.uns["v2v_states"]["rule_version"]

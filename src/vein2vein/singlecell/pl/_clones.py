@@ -28,14 +28,14 @@ def clone_size_distribution(
 ) -> Figure:
     """Bar chart: fraction of cells per expansion class (1, 2, 3-10, >10 cells) per group.
 
-    Draws ``obs["clonal_expansion"]`` as written by
-    :func:`~vein2vein.singlecell.tl.define_clonotypes`.
+    Draws ``obs[f"{clone_key}_expansion"]`` as written by
+    :func:`~vein2vein.singlecell.tl.define_clonotypes` (``key_added=clone_key``).
 
     Parameters
     ----------
     adata
-        AnnData or MuData with clonotypes, or an AnnData whose ``obs`` holds
-        ``clonal_expansion`` and ``clone_key`` (the profile pipeline's GEX cells).
+        AnnData or MuData with clonotypes, or an AnnData whose ``obs`` holds ``clone_key``
+        and its expansion class (the profile pipeline's GEX cells).
     groupby
         ``obs`` column of the groups (one bar each; all cells when absent).
     clone_key
@@ -51,23 +51,24 @@ def clone_size_distribution(
     Raises
     ------
     InvalidInputError
-        Without ``obs["clonal_expansion"]``.
+        Without ``obs[f"{clone_key}_expansion"]``.
     """
     from anndata import AnnData
     from matplotlib.figure import Figure
 
     from ..tl._clonotypes import EXPANSION_CLASSES, airr_adata
 
-    if isinstance(adata, AnnData) and "clonal_expansion" in adata.obs:
+    expansion = f"{clone_key}_expansion"
+    if isinstance(adata, AnnData) and expansion in adata.obs:
         obs = adata.obs  # GEX cells with clonotypes copied in (as the profile pipeline does)
     else:
         obs = airr_adata(adata, airr_mod=airr_mod).obs
-    if "clonal_expansion" not in obs or clone_key not in obs:
+    if expansion not in obs or clone_key not in obs:
         reason = "no expansion classes: run tl.define_clonotypes first"
-        raise InvalidInputError(reason, field="clonal_expansion")
+        raise InvalidInputError(reason, field=expansion)
     obs = obs.loc[obs[clone_key].notna()]
     groups = obs[groupby].astype(str) if groupby in obs else pd.Series("all", obs.index)
-    table = pd.crosstab(groups, obs["clonal_expansion"].astype(str), normalize="index")
+    table = pd.crosstab(groups, obs[expansion].astype(str), normalize="index")
     table = table.reindex(columns=list(EXPANSION_CLASSES), fill_value=0.0)
     fig = Figure(figsize=(max(5.0, 0.6 * len(table) + 3.5), 4))
     ax = fig.add_subplot()

@@ -96,7 +96,7 @@ def sample_inputs(sample: Sample) -> list[InputFile]:
 def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
     """Run QC, CAR+, embedding, states, scores and clonotypes; return the GEX AnnData.
 
-    The TCR modality's ``clone_id`` and ``clonal_expansion`` are copied into the GEX
+    The TCR modality's ``clone_id`` and ``clone_id_expansion`` are copied into the GEX
     ``obs`` (cells without a TCR get NaN); the diversity table goes to
     ``uns["v2v_diversity"]``; the package version and parameters to ``uns["v2v_pipeline"]``.
     """
@@ -107,7 +107,7 @@ def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
     from ..pp._qc import qc
     from ..tl._car import car_positive
     from ..tl._clonotypes import define_clonotypes
-    from ..tl._diversity import diversity
+    from ..tl._diversity import clone_diversity
     from ..tl._signatures import score_signatures
     from ..tl._states import call_states
 
@@ -141,17 +141,21 @@ def run_steps(data: MuData | AnnData, params: ProfileParams) -> AnnData:
             define_clonotypes(airr)
             clone = airr.obs["clone_id"].astype(str)
         gex.obs["clone_id"] = clone.reindex(gex.obs_names).to_numpy()
-        if "clonal_expansion" in airr.obs:  # for pl.clone_size_distribution
-            gex.obs["clonal_expansion"] = airr.obs["clonal_expansion"].reindex(gex.obs_names)
+        if "clone_id_expansion" in airr.obs:  # for pl.clone_size_distribution
+            expansion = airr.obs["clone_id_expansion"]
+            gex.obs["clone_id_expansion"] = expansion.reindex(gex.obs_names)
         if gex.obs["clone_id"].notna().any():
             cells = gex[gex.obs["clone_id"].notna()]
-            table = diversity(
+            table = clone_diversity(
                 {"all": cells.obs["clone_id"].value_counts().to_numpy()},
                 depth=params.diversity_depth,
                 n_boot=params.n_boot,
                 seed=params.seed,
             )
-            gex.uns["v2v_diversity"] = {"params": table.attrs["params"], "table": table}
+            # the record tl.diversity would write for these cells as one group
+            record = {"clone_key": "clone_id", "groupby": None, **table.attrs["params"]}
+            table.attrs["params"] = record
+            gex.uns["v2v_diversity"] = {"params": record, "table": table}
     gex.uns["v2v_pipeline"] = {
         "version": vein2vein.__version__,
         "params": params.model_dump(mode="json"),

@@ -133,7 +133,8 @@ def report_figures(
         if any(str(c).startswith("v2v_score_") for c in adata.obs.columns):
             out.append(("Signature score distributions", signature_violins(adata)))
         obs = adata.obs
-        if "clonal_expansion" in obs and clone_key in obs and obs[clone_key].notna().any():
+        expansion = f"{clone_key}_expansion"
+        if expansion in obs and clone_key in obs and obs[clone_key].notna().any():
             fig = clone_size_distribution(adata, clone_key=clone_key)
             out.append(("Clone-size distribution", fig))
     if tracking is not None and len(tracking.samples):

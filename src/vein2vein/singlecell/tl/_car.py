@@ -51,17 +51,20 @@ def car_positive(
     layer
         Layer with raw counts. Default: ``layers["counts"]`` when present, else ``X``.
     key_added
-        ``obs`` column for the flag.
+        Names what is written: the flag ``obs[key_added]``, the transgene UMIs
+        ``obs[f"{key_added}_umi"]`` and the record ``uns[f"v2v_{key_added}"]``.
     copy
         Return a modified copy instead of writing into ``adata``.
 
     Returns
     -------
     AnnData | None
-        A copy when ``copy=True``. Writes ``obs["car_umi"]`` (summed transgene UMIs),
-        ``obs[key_added]`` (bool) and ``uns["v2v_car"]``: ``params``, ``n_cells``,
-        ``n_car_positive``, ``fraction``, ``caveat`` and ``per_sample`` (a DataFrame with
-        ``n_cells``, ``n_car_positive``, ``fraction`` by ``obs["sample"]`` when present).
+        A copy when ``copy=True``. Writes ``obs[key_added]`` (bool; default
+        ``obs["car_positive"]``), ``obs[f"{key_added}_umi"]`` (summed transgene UMIs) and
+        ``uns[f"v2v_{key_added}"]`` (default ``uns["v2v_car_positive"]``): ``params``,
+        ``n_cells``, ``n_car_positive``, ``fraction``, ``caveat`` and ``per_sample`` (a
+        DataFrame with ``n_cells``, ``n_car_positive``, ``fraction`` by ``obs["sample"]``
+        when present).
 
     Raises
     ------
@@ -90,7 +93,7 @@ def car_positive(
     counts, layer_used = counts_matrix(adata, layer=layer, columns=idx)
     umi = np.asarray(counts.sum(axis=1)).ravel()
     flag = umi >= min_umi
-    adata.obs["car_umi"] = umi.astype(np.int64)
+    adata.obs[f"{key_added}_umi"] = umi.astype(np.int64)
     adata.obs[key_added] = flag
     result: dict[str, Any] = {
         "params": {
@@ -110,7 +113,7 @@ def car_positive(
         table.columns = pd.Index(["n_cells", "n_car_positive", "fraction"])
         table.index.name = "sample"
         result["per_sample"] = table.astype({"n_cells": "int64", "n_car_positive": "int64"})
-    adata.uns["v2v_car"] = result
+    adata.uns[f"v2v_{key_added}"] = result
     v2vlog.info(
         f"{result['n_car_positive']} of {result['n_cells']} cells CAR+; "
         f'stored in adata.obs["{key_added}"]'

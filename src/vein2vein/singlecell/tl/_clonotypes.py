@@ -97,7 +97,8 @@ def define_clonotypes(
     key_added: str = "clone_id",
     airr_mod: str = "airr",
     n_jobs: int = 1,
-) -> None:
+    copy: bool = False,
+) -> AnnData | MuData | None:
     """Define clonotypes with scirpy, then clone sizes and expansion classes per sample.
 
     Runs :func:`scirpy.pp.index_chains`, :func:`scirpy.tl.chain_qc`,
@@ -122,7 +123,7 @@ def define_clonotypes(
     ----------
     adata
         TCR AnnData (``obsm["airr"]``; a TCR-only object without GEX works) or a MuData
-        with the modality ``airr_mod``. Modified in place.
+        with the modality ``airr_mod``.
     definition
         One of :data:`CLONOTYPE_DEFINITIONS`.
     sample_key
@@ -131,26 +132,37 @@ def define_clonotypes(
     exclude_multichain
         Give ``multichain`` cells no clone.
     key_added
-        Name of the clonotype column.
+        Names what is written: the clonotype column ``obs[key_added]``, the columns
+        beside it (below) and the record ``uns[f"v2v_{key_added}"]``.
     airr_mod
         The AIRR modality of a MuData.
     n_jobs
         Processes for scirpy's clonotype network.
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Returns
+    -------
+    AnnData, MuData or None
+        A copy when ``copy=True``, else ``None``.
 
     Notes
     -----
     Written to the AIRR AnnData's ``obs`` (and, for a MuData, also to ``mdata.obs`` as
-    ``f"{airr_mod}:{key}"``, scirpy's convention):
+    ``f"{airr_mod}:{key}"``, scirpy's convention); the defaults in brackets:
 
     - ``receptor_type``, ``receptor_subtype``, ``chain_pairing``: scirpy's chain QC;
-    - ``{key_added}``: clonotype id (string; NaN without a clone);
-    - ``{key_added}_size``: cells of the clone in the whole object;
-    - ``clone_size``: cells of the clone in the cell's sample;
-    - ``clonal_expansion``: ordered category of ``clone_size``: ``1``, ``2``, ``3-10``,
-      ``>10``.
+    - ``{key_added}`` (``clone_id``): clonotype id (string; NaN without a clone);
+    - ``{key_added}_size`` (``clone_id_size``): cells of the clone in the whole object;
+    - ``{key_added}_sample_size`` (``clone_id_sample_size``): cells of the clone in the
+      cell's sample;
+    - ``{key_added}_expansion`` (``clone_id_expansion``): ordered category of the sample
+      size: ``1``, ``2``, ``3-10``, ``>10``.
 
-    ``uns["v2v_clonotypes"]`` records the definition, its scirpy options, the scirpy version
-    and counts of cells and clones.
+    ``uns[f"v2v_{key_added}"]`` (``v2v_clone_id``; also in ``mdata.uns`` for a MuData)
+    records the definition, its scirpy options, the scirpy version and counts of cells and
+    clones. scirpy keeps its own records beside them (``uns[key_added]``, the clonotype
+    network; ``obsm["chain_indices"]``; the distance matrices in ``uns``).
 
     Raises
     ------
@@ -172,7 +184,11 @@ def define_clonotypes(
         reason = f"unknown clonotype definition; choose one of {sorted(CLONOTYPE_DEFINITIONS)}"
         raise InvalidInputError(reason, field="definition")
     options = CLONOTYPE_DEFINITIONS[definition]
+    adata = adata.copy() if copy else adata
     ad = airr_adata(adata, airr_mod=airr_mod)
+    sample_size, expansion = f"{key_added}_sample_size", f"{key_added}_expansion"
+    record = f"v2v_{key_added}"
+
     with quiet_awkward(), warnings.catch_warnings():
         # scirpy 0.22 calls igraph's renamed Graph.clusters()
         warnings.filterwarnings(
@@ -206,11 +222,11 @@ def define_clonotypes(
             size = size.where(clone.notna())
         else:
             size = whole
-        obs["clone_size"] = size.astype("Float64").astype(float)
-        obs["clonal_expansion"] = _expansion(obs["clone_size"])
+        obs[sample_size] = size.astype("Float64").astype(float)
+        obs[expansion] = _expansion(obs[sample_size])
         keys = ["receptor_type", "receptor_subtype", "chain_pairing", key_added]
-        keys += [f"{key_added}_size", "clone_size", "clonal_expansion"]
-        ad.uns["v2v_clonotypes"] = {
+        keys += [f"{key_added}_size", sample_size, expansion]
+        ad.uns[record] = {
             "params": {
                 "definition": definition,
                 **options,
@@ -227,4 +243,5 @@ def define_clonotypes(
         if isinstance(adata, MuData):
             for k in keys:
                 adata.obs[f"{airr_mod}:{k}"] = obs[k].reindex(adata.obs_names)
-            adata.uns["v2v_clonotypes"] = ad.uns["v2v_clonotypes"]
+            adata.uns[record] = ad.uns[record]
+    return adata if copy else None

@@ -15,9 +15,9 @@ if TYPE_CHECKING:
     from anndata import AnnData
     from mudata import MuData
 
-__all__ = ["DIVERSITY_METRICS", "diversity", "diversity_metrics"]
+__all__ = ["DIVERSITY_METRICS", "clone_diversity", "diversity", "diversity_metrics"]
 
-#: The metrics :func:`diversity` reports, in column order.
+#: The metrics :func:`clone_diversity` and :func:`diversity` report, in column order.
 DIVERSITY_METRICS = (
     "richness",
     "shannon",
@@ -37,7 +37,7 @@ def diversity_metrics(counts: NDArray[Any]) -> dict[str, _Float]:
     """Every diversity metric for each row of a (samples x clones) count matrix.
 
     Zeros are clones absent from that row (a rarefied draw) and are ignored. See
-    :func:`diversity` for the definitions.
+    :func:`clone_diversity` for the definitions.
 
     Parameters
     ----------
@@ -118,15 +118,12 @@ def _groups_from_adata(
     return {str(g): _validated_counts(s.to_numpy(), str(g)) for g, s in sizes.groupby(level=0)}
 
 
-def diversity(
-    data: AnnData | MuData | Mapping[str, ArrayLike] | ArrayLike,
+def clone_diversity(
+    counts: Mapping[str, ArrayLike] | ArrayLike,
     *,
-    groupby: str | None = None,
-    clone_key: str = "clone_id",
     depth: int | None = None,
     n_boot: int = 200,
     seed: int = 0,
-    airr_mod: str = "airr",
 ) -> pd.DataFrame:
     r"""Clonal diversity per group, as observed and rarefied to a common number of cells.
 
@@ -162,23 +159,15 @@ def diversity(
 
     Parameters
     ----------
-    data
-        Clone counts of one group (a 1-D array), a mapping group -> clone counts, or an
-        AnnData/MuData with clonotypes in ``obs[clone_key]`` (cells without a clone are
-        left out).
-    groupby
-        For AnnData: the ``obs`` column that names groups; default ``"sample"`` where
-        present, else all cells form one group ``"all"``.
-    clone_key
-        For AnnData: the clonotype column.
+    counts
+        Clone counts of one group (a 1-D array; the group is called ``"all"``) or a
+        mapping group -> clone counts. :func:`diversity` counts them from an AnnData.
     depth
         Number of cells to rarefy to; default the smallest group.
     n_boot
         Number of rarefied draws.
     seed
         Seed of :func:`numpy.random.default_rng`.
-    airr_mod
-        For MuData: the AIRR modality.
 
     Returns
     -------
@@ -190,8 +179,8 @@ def diversity(
     Raises
     ------
     InvalidInputError
-        Negative, fractional or empty counts (field ``counts``), a missing clone or group
-        column, or a ``depth`` or ``n_boot`` below 1.
+        Negative, fractional or empty counts (field ``counts``), or a ``depth`` or
+        ``n_boot`` below 1.
 
     References
     ----------
@@ -217,24 +206,101 @@ def diversity(
     inverse Simpson = 32/11, Gini = 2(1 + 2 + 6 + 16)/(4 x 8) - 5/4 = 0.3125,
     D50 = 1 (the largest clone holds 4 of 8 cells), Chao1 = 4 + 2 x 1/(2 x 2) = 4.5.
 
-    >>> row = diversity([4, 2, 1, 1], n_boot=10).loc["all"]
+    >>> row = clone_diversity([4, 2, 1, 1], n_boot=10).loc["all"]
     >>> [round(float(row[m]), 5) for m in DIVERSITY_METRICS]
     [4.0, 1.21301, 0.875, 0.65625, 2.90909, 0.3125, 0.125, 1.0, 1.0, 4.5]
     >>> float(row["shannon_rarefied"]) == float(row["shannon"])  # depth = N: every draw is all
     True
     """
-    from anndata import AnnData
-    from mudata import MuData
-
-    if isinstance(data, AnnData | MuData):
-        groups = _groups_from_adata(data, groupby, clone_key, airr_mod)
-    elif isinstance(data, Mapping):
-        groups = {str(k): _validated_counts(v, str(k)) for k, v in data.items()}
+    if isinstance(counts, Mapping):
+        groups = {str(k): _validated_counts(v, str(k)) for k, v in counts.items()}
     else:
-        groups = {"all": _validated_counts(data, "all")}
+        groups = {"all": _validated_counts(counts, "all")}
+    return _table(groups, depth=depth, n_boot=n_boot, seed=seed, empty_field="counts")
+
+
+def diversity(
+    adata: AnnData | MuData,
+    *,
+    groupby: str | None = None,
+    clone_key: str = "clone_id",
+    depth: int | None = None,
+    n_boot: int = 200,
+    seed: int = 0,
+    airr_mod: str = "airr",
+    key_added: str = "diversity",
+    copy: bool = False,
+) -> AnnData | MuData | None:
+    """Clonal diversity per group of cells, observed and rarefied (:func:`clone_diversity`).
+
+    Counts the cells of each clone in ``obs[clone_key]`` (cells without a clone are left
+    out) per group and computes every metric of :data:`DIVERSITY_METRICS`, plain and
+    rarefied to ``depth`` cells, as :func:`clone_diversity` does.
+
+    Parameters
+    ----------
+    adata
+        AnnData or MuData with clonotypes (:func:`define_clonotypes`); for a MuData the
+        clonotypes are read from the modality ``airr_mod``.
+    groupby
+        The ``obs`` column that names groups; default ``"sample"`` where present, else all
+        cells form one group ``"all"``.
+    clone_key
+        The clonotype column.
+    depth, n_boot, seed
+        Rarefaction depth (default the smallest group), number of draws and seed, as in
+        :func:`clone_diversity`.
+    airr_mod
+        For MuData: the AIRR modality.
+    key_added
+        Names the result: ``uns[f"v2v_{key_added}"]``.
+    copy
+        Return a modified copy instead of writing into ``adata``.
+
+    Returns
+    -------
+    AnnData, MuData or None
+        A copy when ``copy=True``. Writes ``uns[f"v2v_{key_added}"]`` (default
+        ``uns["v2v_diversity"]``): ``params`` (the parameters) and ``table`` (the
+        :func:`clone_diversity` table, one row per group).
+
+    Raises
+    ------
+    InvalidInputError
+        A missing clone or group column, no cell with a clone, or a ``depth`` or
+        ``n_boot`` below 1.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from anndata import AnnData
+    >>> clones = ["a"] * 4 + ["b"] * 2 + ["c", "d"]
+    >>> cells = AnnData(obs=pd.DataFrame({"clone_id": clones}, index=[f"c{i}" for i in range(8)]))
+    >>> diversity(cells, n_boot=10)
+    >>> round(float(cells.uns["v2v_diversity"]["table"].loc["all", "pielou"]), 3)
+    0.875
+    """
+    groups = _groups_from_adata(adata, groupby, clone_key, airr_mod)
+    table = _table(groups, depth=depth, n_boot=n_boot, seed=seed, empty_field=clone_key)
+    params = {"clone_key": clone_key, "groupby": groupby, **table.attrs["params"]}
+    table.attrs["params"] = params
+    adata = adata.copy() if copy else adata
+    adata.uns[f"v2v_{key_added}"] = {"params": params, "table": table}
+    return adata if copy else None
+
+
+def _table(
+    groups: dict[str, NDArray[np.int64]],
+    *,
+    depth: int | None,
+    n_boot: int,
+    seed: int,
+    empty_field: str,
+) -> pd.DataFrame:
+    """The diversity table of clone counts per group (see :func:`clone_diversity`)."""
     if not groups:
         reason = "no cell has a clonotype"
-        raise InvalidInputError(reason, field=clone_key)
+        raise InvalidInputError(reason, field=empty_field)
     if n_boot < 1:
         reason = "n_boot must be at least 1"
         raise InvalidInputError(reason, field="n_boot")
@@ -270,8 +336,5 @@ def diversity(
                 row.update({f"{m}_rarefied": np.nan, f"{m}_lo": np.nan, f"{m}_hi": np.nan})
         rows.append(row)
     table = pd.DataFrame(rows).set_index("group")
-    params = {"clone_key": clone_key, "groupby": groupby, "depth": depth}
-    table.attrs["params"] = {**params, "n_boot": n_boot, "seed": seed}
-    if isinstance(data, AnnData | MuData):
-        data.uns["v2v_diversity"] = {"params": table.attrs["params"], "table": table}
+    table.attrs["params"] = {"depth": depth, "n_boot": n_boot, "seed": seed}
     return table
