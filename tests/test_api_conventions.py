@@ -17,6 +17,7 @@ PUBLIC_PACKAGES = [
     "vein2vein.records",
     "vein2vein.specs",
     "vein2vein.simulate",
+    "vein2vein.demo",
     "vein2vein.intake",
     "vein2vein.release",
     "vein2vein.process",

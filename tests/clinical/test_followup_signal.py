@@ -17,8 +17,7 @@ import pytest
 
 from vein2vein.clinical import outcomes_report, patient_table, response_model
 from vein2vein.records import AssayResult, Batch, BatchStatus, Disposition, Sample
-from vein2vein.simulate import SYNTHETIC_LABEL
-from vein2vein.simulate._followup import run_followup, synthetic_patient_table
+from vein2vein.simulate import SYNTHETIC_LABEL, run_followup, synthetic_patient_table
 from vein2vein.testing import Network, make_batch
 
 FEATURES = ["car_expression", "vcn"]  # vcn: a release attribute with no planted effect
