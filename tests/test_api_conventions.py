@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-import re
 
 import pytest
 
@@ -72,19 +71,6 @@ def test_public_callables_are_documented_and_take_few_positionals(
         )
         for p in positional:
             assert not isinstance(p.default, bool), f"{qualname}: positional boolean {p.name}"
-
-
-def test_subpackages_do_not_import_shells() -> None:
-    """Arrows point inward: no domain module imports the CLI (or, later, the API)."""
-    root = vein2vein.__path__
-    for info in pkgutil.walk_packages(root, prefix="vein2vein."):
-        if info.name.startswith(("vein2vein.cli", "vein2vein.records.migrations")):
-            continue
-        module = importlib.import_module(info.name)
-        if getattr(module, "__file__", None) is None:  # a folder of shipped data files
-            continue
-        source = inspect.getsource(module)
-        assert not re.search(r"vein2vein\.cli\b|from \.\.cli\b", source), info.name
 
 
 def test_support_is_a_leaf() -> None:

@@ -77,14 +77,14 @@ from ..simulate import (
     RELEASE_COLUMNS,
     PlannedDonation,
     PlannedSite,
-    run_followup,
-    run_invivo_program,
     synthetic_characterization,
     synthetic_network,
     synthetic_release_results,
 )
 from ..specs import shipped_spec
 from ..support import SYNTHETIC_LABEL, write_csv
+from ._followup import run_followup
+from ._invivo import run_invivo_program
 from ._process import run_comparability, run_process_monitoring
 from ._quality import clear_lot, close_oos_as_confirmed
 from ._singlecell import record_synthetic_profile, run_singlecell_demo

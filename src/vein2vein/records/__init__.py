@@ -1,12 +1,11 @@
 """The system of record: schema, unit of work, audit trail, users and signatures.
 
 This package owns the engine, the schema and its migrations, the unit of work and the
-audit writer. Only the shells (``cli``, ``demo``), the test factories, the synthetic
-programs of ``simulate`` and this package itself (where an operation must commit on its
-own, such as counting a failed login) open a :meth:`Database.unit_of_work` or a
-:meth:`Database.read` session; every domain package receives a :class:`UnitOfWork` (to
-write, never committing) or a :class:`~sqlalchemy.orm.Session` (to read). See
-``docs/architecture.md``.
+audit writer. Only the shells (``cli``, ``demo``), the test factories and this package
+itself (where an operation must commit on its own, such as counting a failed login)
+open a :meth:`Database.unit_of_work` or a :meth:`Database.read` session; every domain
+package receives a :class:`UnitOfWork` (to write, never committing) or a
+:class:`~sqlalchemy.orm.Session` (to read). See ``docs/architecture.md``.
 """
 
 from __future__ import annotations

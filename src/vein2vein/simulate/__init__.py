@@ -7,16 +7,15 @@ The demo that runs them through the platform is :mod:`vein2vein.demo`.
 - :func:`synthetic_characterization`, :func:`synthetic_release_results`: laboratory
   exports (apheresis characterization, release tests);
 - :func:`synthetic_trajectories`: bioreactor sensor streams with an injected :class:`Fault`;
-- :func:`synthetic_product`, :func:`write_10x_h5`: single-cell products with clonotypes;
-- :func:`synthetic_patient_table`, :func:`run_followup`: clinical follow-up of infused
-  patients; :func:`run_invivo_program`: an in vivo CAR-T program.
+- :func:`synthetic_product`, :func:`write_10x_h5`: single-cell products with clonotypes.
+
+Nothing here opens a database: the demo's programs that record a synthetic follow-up
+or in vivo trial are in :mod:`vein2vein.demo`.
 """
 
 from __future__ import annotations
 
 from ..support import SYNTHETIC_LABEL
-from ._followup import run_followup, synthetic_patient_table
-from ._invivo import run_invivo_program
 from ._lab import (
     INTAKE_COLUMNS,
     RELEASE_COLUMNS,
@@ -36,11 +35,8 @@ __all__ = [
     "PlannedDonation",
     "PlannedSite",
     "SyntheticProduct",
-    "run_followup",
-    "run_invivo_program",
     "synthetic_characterization",
     "synthetic_network",
-    "synthetic_patient_table",
     "synthetic_product",
     "synthetic_release_results",
     "synthetic_trajectories",
