@@ -29,7 +29,7 @@ published worked numbers the tests reproduce.
 
 from __future__ import annotations
 
-from ._results import (
+from ._spc_results import (
     CapabilityResult,
     ChartResult,
     ControlChart,

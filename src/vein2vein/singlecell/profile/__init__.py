@@ -39,8 +39,9 @@ from ._model import (
     profiles_table,
     save_profile,
 )
-from ._pipeline import ProfileParams
+from ._pipeline import ProfileParams, track_patient
 from ._report import profile_report
+from ._scale import profile_samples
 
 if TYPE_CHECKING:
     from anndata import AnnData
@@ -63,10 +64,12 @@ __all__ = [
     "load_profile",
     "profile_report",
     "profile_sample",
+    "profile_samples",
     "profiles_table",
     "read_groups",
     "record_profile",
     "save_profile",
+    "track_patient",
 ]
 
 _META = ("sample", "patient", "timepoint", "source", "sort")
