@@ -98,7 +98,7 @@ from vein2vein.records import (
     Reading,
     Site,
 )
-from vein2vein.simulate._sensors import PARAMETERS, synthetic_trajectories
+from vein2vein.simulate import PARAMETERS, synthetic_trajectories
 from vein2vein.testing import accept_donations, make_network
 
 # The modules themselves, where the helpers live (``monitor`` is also the name of a function).

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from vein2vein.cli import main
+from vein2vein.demo import DemoSummary, run_demo
 from vein2vein.records import (
     Batch,
     BatchStatus,
@@ -29,7 +30,7 @@ from vein2vein.records import (
     signatures_of,
 )
 from vein2vein.release import current_results, lot_problems, problem_blocks
-from vein2vein.simulate import SYNTHETIC_LABEL, DemoSummary, run_demo
+from vein2vein.simulate import SYNTHETIC_LABEL
 
 N_DONATIONS = 36  # three sites, twelve donations each
 N_REJECTED = 2  # at intake: poor viability, too few T cells

@@ -162,7 +162,7 @@ def test_the_reader_sees_what_the_comments_promise(tour: subprocess.CompletedPro
 @pytest.mark.slow
 def test_the_real_data_parts_ran(tour: subprocess.CompletedProcess[str]) -> None:
     if not SHARED_DATA.is_dir():
-        pytest.skip(f"{SHARED_DATA} is absent; the tour skips its real-data parts")
+        pytest.skip(f"shared data folder missing: {SHARED_DATA} (the tour's real-data parts)")
     said = text(tour)
     folder = scratch(tour)
     assert "xbar_r chart: 40 subgroups of 5, Phase I: 25" in said

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from vein2vein.cli import main
+from vein2vein.demo import run_invivo_program
 from vein2vein.records import Database
-from vein2vein.simulate import run_invivo_program
 from vein2vein.testing import PASSWORD, make_network
 
 

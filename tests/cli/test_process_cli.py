@@ -22,7 +22,7 @@ import pytest
 from vein2vein.cli import main
 from vein2vein.cli.sessions import CliSessions, open_cli_sessions
 from vein2vein.records import Database
-from vein2vein.simulate._sensors import Fault, synthetic_trajectories
+from vein2vein.simulate import Fault, synthetic_trajectories
 from vein2vein.testing import PASSWORD, Cli, assert_ok, make_batch, make_network
 
 LIVE_START = datetime(2026, 3, 10, tzinfo=UTC)

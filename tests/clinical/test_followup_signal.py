@@ -1,7 +1,7 @@
 """The demo's follow-up generator plants a signal the outcomes analysis finds, and only it.
 
 SYNTHETIC data throughout: the generator of ``vein2vein demo``
-(:mod:`vein2vein.simulate._followup`) makes the chance of response rise with the lot's
+(:func:`vein2vein.demo.run_followup`) makes the chance of response rise with the lot's
 CAR expression. The response model must find that (cross-validated AUROC well above
 0.5, permutation p small), and must say "no evidence" once the outcome is shuffled.
 """
@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 from vein2vein.clinical import outcomes_report, patient_table, response_model
+from vein2vein.demo import run_followup, synthetic_patient_table
 from vein2vein.records import AssayResult, Batch, BatchStatus, Disposition, Sample
 from vein2vein.simulate import SYNTHETIC_LABEL
-from vein2vein.simulate._followup import run_followup, synthetic_patient_table
 from vein2vein.testing import Network, make_batch
 
 FEATURES = ["car_expression", "vcn"]  # vcn: a release attribute with no planted effect

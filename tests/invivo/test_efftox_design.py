@@ -18,7 +18,7 @@ import pytest
 from scipy import special  # type: ignore[import-untyped]
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.invivo import Decision, EffTox, EffToxFit, EffToxPriors
+from vein2vein.invivo import DoseDecision, EffTox, EffToxFit, EffToxPriors
 from vein2vein.invivo._efftox_model import codified_doses, log_likelihood, marginals
 from vein2vein.invivo._outcomes import parse_outcomes
 
@@ -89,7 +89,7 @@ def test_escalation_package_example_1nen_2nbt() -> None:
     # parameters, fit '1NEN 2NBT' -> recommended_dose 3; fit '' -> recommended_dose 1.
     assert DESIGN.next_dose("1NEN 2NBT") == 3
     start = DESIGN.decide("")
-    assert isinstance(start, Decision)
+    assert isinstance(start, DoseDecision)
     assert (start.next_dose, start.action, start.selected_dose) == (1, "start", None)
     assert DESIGN.fit("").recommended_dose == 1
 

@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from vein2vein.demo import run_invivo_program
 from vein2vein.invivo import invivo_table
 from vein2vein.records import InvivoDosing, audit
-from vein2vein.simulate import SYNTHETIC_LABEL, run_invivo_program
+from vein2vein.simulate import SYNTHETIC_LABEL
 from vein2vein.testing import PASSWORD, Network
 
 

@@ -540,3 +540,13 @@ def test_cli_wired_into_main_gives_exit_code_2(tmp_path: Path) -> None:
     data = tmp_path / "bad.csv"
     data.write_text("value\nx\n")
     assert main(["process", "limits", str(data)]) == 2
+
+
+def test_stored_xbar_limits_without_spread_limits_are_refused() -> None:
+    import dataclasses
+
+    data = np.random.default_rng(3).normal(10, 1, (30, 4))
+    stored = P.xbar_r(data, phase1=20).limits
+    with pytest.raises(InvalidInputError) as caught:
+        P.xbar_r(data[20:], limits=dataclasses.replace(stored, secondary=None))
+    assert caught.value.field == "limits"

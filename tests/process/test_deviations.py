@@ -36,7 +36,7 @@ from vein2vein.records import (
     signatures_of,
 )
 from vein2vein.records.signatures import SignatureStatus
-from vein2vein.simulate._sensors import Fault, synthetic_trajectories
+from vein2vein.simulate import Fault, synthetic_trajectories
 from vein2vein.testing import PASSWORD, Network, make_batch, make_network
 
 LIVE_START = datetime(2026, 3, 10, tzinfo=UTC)

@@ -25,7 +25,7 @@ from vein2vein.records import (
     ProcessParameter,
     Reading,
 )
-from vein2vein.simulate._sensors import PARAMETERS, synthetic_trajectories
+from vein2vein.simulate import PARAMETERS, synthetic_trajectories
 from vein2vein.testing import Network, make_batch, make_network
 
 HEADER = "batch,parameter,timestamp,value,unit"

@@ -45,7 +45,7 @@ from vein2vein.records import (
     ProcessParameter,
     close_deviation,
 )
-from vein2vein.simulate._sensors import PARAMETERS, Fault, synthetic_trajectories
+from vein2vein.simulate import PARAMETERS, Fault, synthetic_trajectories
 from vein2vein.testing import PASSWORD, Network, make_batch, make_network
 
 CHARTED = ("ph", "dissolved_oxygen", "temperature")

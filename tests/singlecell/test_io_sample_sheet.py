@@ -184,3 +184,10 @@ def test_a_file_outside_is_refused_before_its_existence_is_told(tmp_path: Path) 
     sheet = _sheet(tmp_path, ["S1,P1,M0,PROD,NoSo,/etc/passwd,"])
     with pytest.raises(InvalidInputError, match="outside the sheet's folder"):
         read_sample_sheet(sheet)
+
+
+def test_a_sample_made_by_hand_with_a_bad_timepoint_says_so() -> None:
+    sample = Sample(sample="S1", patient="P1", timepoint="day 5", source="PB", sort="NoSo")
+    with pytest.raises(InvalidInputError) as caught:
+        _ = sample.months
+    assert caught.value.field == "timepoint"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from vein2vein.simulate import run_singlecell_demo
+from vein2vein.demo import run_singlecell_demo
 
 
 def test_demo_skips_cleanly_without_the_data(tmp_path: Path) -> None:

@@ -3,26 +3,26 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from .._settings import get_settings
 from ..errors import AuthenticationError, InvalidInputError
 from ..records import (
-    ApiToken,
     User,
     authenticate_token,
     change_password,
     create_token,
     end_session,
+    get_record,
     login,
     resume_session,
     revoke_token,
-    tokens_of,
+    token_row,
+    token_rows,
+    user_id_of,
 )
 from ._common import STATE, acting, console, database, emit_json, read_password
 from .sessions import find_session, remove_session, save_session
@@ -31,9 +31,14 @@ password_app = typer.Typer(help="Your own password.")
 token_app = typer.Typer(help="API tokens for machine clients (admins create and revoke them).")
 
 
-def _username(*, required: bool) -> str | None:
-    username = STATE.user or get_settings().user
-    if required and not username:
+def _username() -> str | None:
+    return STATE.user or get_settings().user
+
+
+def _required_username() -> str:
+    """The --user name (or VEIN2VEIN_USER); InvalidInputError without one."""
+    username = _username()
+    if not username:
         msg = "say who logs in: vein2vein --user NAME login (or set VEIN2VEIN_USER)"
         raise InvalidInputError(msg, field="user")
     return username
@@ -45,8 +50,7 @@ def login_command(
     ),
 ) -> None:
     """Log in as --user: a session for this database, kept in a file only you can read."""
-    username = _username(required=True)
-    assert username is not None
+    username = _required_username()
     db = database()
     password = read_password(stdin=password_stdin)
     try:
@@ -68,7 +72,7 @@ def login_command(
 def logout_command() -> None:
     """End your session on this database (--user, or the sole one)."""
     db = database()
-    stored = find_session(db, _username(required=False))
+    stored = find_session(db, _username())
     if stored is None:
         console.print("not logged in on this database", highlight=False)
         return
@@ -91,14 +95,13 @@ def whoami_command(as_json: bool = typer.Option(False, "--json")) -> None:
                 highlight=False,
             )
         return
-    stored = find_session(db, _username(required=False))
+    stored = find_session(db, _username())
     if stored is None:
         msg = "not logged in on this database (vein2vein -u NAME login)"
         raise AuthenticationError(msg)
     active = resume_session(db, stored.token)
     with db.read() as session:
-        user = session.get(User, active.actor.user_id)
-        assert user is not None
+        user = get_record(session, User, user_id_of(active.actor))
         name = user.full_name
     payload = {
         "username": active.actor.username,
@@ -130,8 +133,7 @@ def password_change(
     ),
 ) -> None:
     """Change your password (also when it has expired); your sessions end."""
-    username = _username(required=True)
-    assert username is not None
+    username = _required_username()
     db = database()
     current = read_password(stdin=password_stdin, prompt="Current password")
     new = read_password(stdin=password_stdin, confirm=not password_stdin, prompt="New password")
@@ -143,19 +145,6 @@ def password_change(
         escape(f"password of {username} changed; log in again (vein2vein -u {username} login)"),
         highlight=False,
     )
-
-
-def _token_row(token: ApiToken, username: str) -> dict[str, Any]:
-    return {
-        "id": token.id,
-        "user": username,
-        "label": token.label,
-        "prefix": token.prefix,
-        "scopes": list(token.scopes),
-        "created_at": token.created_at,
-        "expires_at": token.expires_at,
-        "revoked_at": token.revoked_at,
-    }
 
 
 @token_app.command("create")
@@ -179,7 +168,7 @@ def token_create(
     valid_for = timedelta(days=expires_days) if expires_days is not None else None
     with db.unit_of_work(acting(db)) as uow:
         issued = create_token(uow, username=user, scopes=scope, label=label, valid_for=valid_for)
-    row = _token_row(issued.record, user) | {"token": issued.token}
+    row = token_row(issued.record, user) | {"token": issued.token}
     if as_json:
         emit_json(row)
         return
@@ -197,8 +186,7 @@ def token_list(
 ) -> None:
     """List API tokens (never the tokens themselves)."""
     with database().read() as session:
-        names = dict(session.execute(select(User.id, User.username)).all())
-        rows = [_token_row(t, names[t.user_id]) for t in tokens_of(session, username=user)]
+        rows = token_rows(session, username=user)
     if as_json:
         emit_json(rows)
         return

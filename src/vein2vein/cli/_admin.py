@@ -2,31 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from .. import identity
 from ..records import (
     SYSTEM,
     AccessPolicy,
     Site,
-    User,
     add_user,
     check_password_policy,
     deactivate_user,
     grant_application_role,
     keys,
+    list_users,
     reactivate_user,
+    record_image,
     reset_password,
     unlock_user,
 )
-from ..records._canonical import record_image
-from ..records._types import utcnow
-from ..records.passwords import password_expired
 from ._common import acting, console, database, emit_json, open_database, read_password
 
 site_app = typer.Typer(
@@ -109,7 +104,7 @@ def site_add(
 def site_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the sites."""
     with database().read() as session:
-        sites = [record_image(s) for s in session.scalars(select(Site).order_by(Site.code))]
+        sites = identity.list_sites(session)
     if as_json:
         emit_json(sites)
         return
@@ -220,21 +215,8 @@ def user_reset_password(
 def user_list(as_json: bool = typer.Option(False, "--json")) -> None:
     """List the users, with their account state."""
     policy = AccessPolicy.from_settings()
-    now = utcnow()
     with database().read() as session:
-        users = session.scalars(select(User).order_by(User.username)).all()
-        rows: list[dict[str, Any]] = [
-            {
-                "username": u.username,
-                "name": u.full_name,
-                "role": str(u.role),
-                "active": u.active,
-                "locked": u.locked_at is not None,
-                "failed_attempts": u.failed_attempts or 0,
-                "password_expired": bool(u.password_hash) and password_expired(u, policy, now),
-            }
-            for u in users
-        ]
+        rows = list_users(session, policy=policy)
     if as_json:
         emit_json(rows)
         return

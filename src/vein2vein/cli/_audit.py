@@ -17,10 +17,10 @@ from ..records import (
     audit,
     get_record,
     reauthenticate,
+    record_image,
     sign,
     signatures_of,
 )
-from ..records._canonical import record_image
 from ._common import acting, console, database, emit_json, read_password
 
 audit_app = typer.Typer(help="The audit trail.")

@@ -136,9 +136,12 @@ def clinical_outcomes(
     infused patient with the infused lot's release attributes, toxicity, exposure,
     best response, PFS and duration of response.
     """
-    import pandas as pd
-
-    from ..clinical import outcomes_report, patient_table, product_attributes
+    from ..clinical import (
+        outcomes_report,
+        patient_table,
+        product_attributes,
+        read_patient_table,
+    )
 
     if file is None:
         db = database()
@@ -150,11 +153,7 @@ def clinical_outcomes(
         source = "patients in the system of record"
         where: dict[str, str] = {"field": "attributes"}
     else:
-        try:
-            frame = pd.read_csv(file)
-        except (OSError, ValueError) as exc:
-            msg = f"cannot read: {exc}"
-            raise InvalidInputError(msg, file=str(file)) from None
+        frame = read_patient_table(file)
         source = f"patients in {file.name}"
         where = {"file": str(file), "field": "attributes"}
     missing = [a for a in attribute or () if a not in frame.columns]

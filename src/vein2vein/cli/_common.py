@@ -16,8 +16,14 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
 from .._settings import get_settings
 from ..errors import AuthenticationError, InvalidInputError, Vein2veinError
-from ..records import Actor, Database, authenticate_password, authenticate_token, resume_session
-from ..records._canonical import to_jsonable
+from ..records import (
+    Actor,
+    Database,
+    authenticate_password,
+    authenticate_token,
+    resume_session,
+    to_jsonable,
+)
 from .sessions import find_session, remove_session
 
 # Messages are not wrapped when piped, so scripts see each one on one line.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,37 +17,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from ..errors import RecordConflictError
 from ._common import STATE, console, emit_json, err_console, open_database
-
-_DB_FILE = "vein2vein-demo.db"
-# The demo's own signing key, when the service has none configured.
-_KEY_FILE = "demo-signing-key.pem"
-
-
-def _clear_previous_run(out: Path, *, database_file: bool) -> None:
-    """Remove what an earlier demo wrote under ``out``, and nothing else."""
-    if out.exists() and not out.is_dir():
-        msg = f"--out {out} is a file; the demo needs a folder"
-        raise RecordConflictError(msg)
-    for folder in (
-        "batch-records",
-        "intake",
-        "release",
-        "coa",
-        "process",
-        "comparability",
-        "clinical",
-        "invivo",
-        "singlecell",
-    ):
-        shutil.rmtree(out / folder, ignore_errors=True)
-    names = ["summary.json", "README.txt"]
-    if database_file:
-        names += [_DB_FILE, f"{_DB_FILE}-wal", f"{_DB_FILE}-shm"]
-        shutil.rmtree(out / "witness", ignore_errors=True)  # it witnessed the old file
-    for name in names:
-        (out / name).unlink(missing_ok=True)
 
 
 def demo(
@@ -73,24 +42,12 @@ def demo(
     configured signing key, the demo makes its own under the output folder.
     """
     from .._settings import configured_signing_key
-    from ..records import Database, Signer
-    from ..simulate import SYNTHETIC_LABEL, run_demo
+    from ..demo import demo_signing_key, prepare_output, run_demo
+    from ..simulate import SYNTHETIC_LABEL
 
-    key = configured_signing_key()
-    if key is None:
-        out.mkdir(parents=True, exist_ok=True)  # an ordinary folder; only the key is private
-        key = out.resolve() / _KEY_FILE
-        if not key.exists():
-            Signer.generate(key)
-    if STATE.database_url:
-        db = open_database(signing_key=key)
-        if db.current_revision() is not None:
-            msg = f"{db!r} is not empty; the demo needs an empty database"
-            raise RecordConflictError(msg)
-        _clear_previous_run(out, database_file=False)
-    else:
-        _clear_previous_run(out, database_file=True)
-        db = Database(f"sqlite:///{(out / _DB_FILE).resolve()}", signing_key=key)
+    key = demo_signing_key(out, configured_signing_key())
+    configured = open_database(signing_key=key) if STATE.database_url else None
+    db = prepare_output(out, database=configured, signing_key=key)
     # With --json, stdout carries only the JSON summary (which has the label too).
     (err_console if as_json else console).print(f"[bold yellow]{SYNTHETIC_LABEL}[/]")
     columns = (
@@ -207,7 +164,8 @@ def _singlecell_line(singlecell: dict[str, object]) -> str:
     if "skipped" in singlecell:
         return f"skipped: {singlecell['skipped']}"
     samples = singlecell.get("samples", [])
-    assert isinstance(samples, list)
+    if not isinstance(samples, list):
+        return "none"
     return ", ".join(
         f"{s['sample']} ({s['sort']}) {100 * float(s['car_positive_fraction']):.0f}% CAR+"
         for s in samples

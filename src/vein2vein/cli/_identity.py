@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from .. import identity
-from ..records import Batch, CustodyEvent, Deviation, get_record, signatures_of
-from ..records._canonical import record_image
+from ..records import Batch, get_record, record_image
 from ._common import acting, console, database, emit_json, parse_time
 
 patient_app = typer.Typer(help="Patients (pseudonymous codes only).")
@@ -96,42 +91,14 @@ def batch_start(
         console.print(escape(f"batch {batch.batch_code} started"), highlight=False)
 
 
-def batch_summary(session: Session, batch: Batch) -> dict[str, Any]:
-    """Everything a reviewer sees for a batch, as plain data.
-
-    ``deviations`` are those opened on the batch itself; ``problems`` every deviation
-    and OOS investigation that reaches it (through its donation and links too), each
-    with its status, QA's impact assessment and whether it blocks release.
-    """
-    from ..release import problem_report
-
-    events = session.scalars(
-        select(CustodyEvent).where(CustodyEvent.batch_id == batch.id).order_by(CustodyEvent.id)
-    ).all()
-    deviations = session.scalars(
-        select(Deviation).where(Deviation.batch_id == batch.id).order_by(Deviation.id)
-    ).all()
-    return {
-        **record_image(batch),
-        "din": batch.donation.din,
-        "patient": batch.patient.patient_code,
-        "site": batch.site.code,
-        "custody": [record_image(e) for e in events],
-        "deviations": [record_image(d) for d in deviations],
-        "problems": [r.to_dict() for r in problem_report(session, batch)],
-        "signatures": [
-            {"manifestation": s.manifestation, "valid": s.valid, "meaning": s.meaning}
-            for s in signatures_of(session, batch)
-        ],
-    }
-
-
 @batch_app.command("show")
 def batch_show(
     batch: str = typer.Argument(..., help="Batch code."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Show a batch: identity, custody, deviations and investigations, signatures."""
+    from ..release import batch_summary
+
     with database().read() as session:
         summary = batch_summary(session, get_record(session, Batch, batch))
     if as_json:

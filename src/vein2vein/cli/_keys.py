@@ -6,8 +6,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..records import keys
-from ..records._canonical import to_jsonable
+from ..records import keys, to_jsonable
 from ._common import acting, console, database, emit_json
 
 keys_app = typer.Typer(

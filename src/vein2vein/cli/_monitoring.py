@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from ..errors import InvalidInputError
-from ..records import Deviation, DeviationStatus, ProcessParameter, get_record, reauthenticate
-from ..records._canonical import record_image
+from ..records import (
+    ProcessParameter,
+    get_record,
+    list_deviations,
+    reauthenticate,
+    record_image,
+)
 from ._common import acting, console, database, emit_json, read_password
 
 deviation_app = typer.Typer(help="Deviations: list, acknowledge, close (e-signed).")
@@ -176,14 +179,7 @@ def deviation_list(
 ) -> None:
     """List deviations."""
     with database().read() as session:
-        stmt = select(Deviation).order_by(Deviation.id)
-        if status is not None:
-            try:
-                stmt = stmt.where(Deviation.status == DeviationStatus(status))
-            except ValueError:
-                msg = f"unknown status {status!r}; open, acknowledged or closed"
-                raise InvalidInputError(msg, field="status") from None
-        rows: list[dict[str, Any]] = [record_image(d) for d in session.scalars(stmt)]
+        rows = list_deviations(session, status=status)
     if as_json:
         emit_json(rows)
         return

@@ -12,10 +12,9 @@ from typing import Any
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import select
 
 from ..errors import InvalidInputError
-from ..records import Investigation, get_record, reauthenticate, record_image
+from ..records import get_record, list_investigations, reauthenticate, record_image
 from ._common import acting, console, database, emit_json, read_password
 
 investigation_app = typer.Typer(help="OOS investigations: list and close (QA, e-signed).")
@@ -127,14 +126,8 @@ def investigation_list(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """List OOS investigations."""
-    if status is not None and status not in ("open", "closed"):
-        msg = f"unknown status {status!r}; open or closed"
-        raise InvalidInputError(msg, field="status")
     with database().read() as session:
-        stmt = select(Investigation).order_by(Investigation.id)
-        if status is not None:
-            stmt = stmt.where(Investigation.status == status)
-        rows: list[dict[str, Any]] = [record_image(i) for i in session.scalars(stmt)]
+        rows = list_investigations(session, status=status)
     if as_json:
         emit_json(rows)
         return

@@ -1,31 +1,10 @@
 """``process``: control limits with run rules, and process capability, from CSV files.
 
-File format
------------
-One row per value, with a header (column names matched without regard to case):
-
-``value``
-    The measurement (required).
-``subgroup``
-    The subgroup (required for ``xbar-r`` and ``xbar-s``; a label for the other charts,
-    whose points are the rows in file order). Subgroups are taken in order of first
-    appearance.
-``phase``
-    ``I`` or ``II`` (also ``1``/``2``). Used only when ``--phase1`` is not given: the
-    Phase I rows (subgroups) set the limits and must come first. Ignored with ``--phase1``.
-``site``
-    For ``capability --by site``.
-
-Other columns are ignored. Points in the output are numbered from 1 in file order
-(the Python API's ``Violation.index`` counts from 0).
+The file format is that of :func:`vein2vein.process.read_process_csv`.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,12 +16,9 @@ from ..errors import InvalidInputError
 from ._common import console, emit_json
 
 if TYPE_CHECKING:
-    import numpy as np
-    from numpy.typing import NDArray
+    from ..process import CapabilityResult, ChartResult, ProcessTable
 
-    from ..process import CapabilityResult, ChartResult
-
-__all__ = ["process_app", "read_process_csv", "register"]
+__all__ = ["process_app", "register"]
 
 process_app = typer.Typer(
     help="Statistical process control: control limits, run rules and capability."
@@ -58,150 +34,6 @@ _CHARTS = {
     "cusum": "cusum",
 }
 _SUBGROUPED = ("xbar_r", "xbar_s")
-_PHASES = {"i": "I", "1": "I", "ii": "II", "2": "II"}
-
-
-@dataclass(frozen=True)
-class ProcessTable:
-    """The rows of a process CSV file, checked."""
-
-    source: str
-    values: NDArray[np.float64]
-    lines: tuple[int, ...]
-    columns: dict[str, tuple[str, ...]]
-
-
-def read_process_csv(path: str | Path, *, required: tuple[str, ...] = ()) -> ProcessTable:
-    """Read a ``value[,subgroup,phase,site,...]`` file; every error names file, line, column.
-
-    Parameters
-    ----------
-    path
-        The CSV file.
-    required
-        Columns needed besides ``value``.
-
-    Returns
-    -------
-    ProcessTable
-        The values (finite floats), the line of each row, and the other known columns as
-        stripped text.
-    """
-    import numpy as np
-
-    source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"cannot read: {exc}"
-        raise InvalidInputError(msg, file=source) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().casefold() for h in next(reader, [])]
-        for column in ("value", *required):
-            if column not in header:
-                msg = (
-                    f"line 1: missing column {column!r}; found: "
-                    f"{', '.join(h for h in header if h) or 'none'}"
-                )
-                raise InvalidInputError(msg, file=source, field=column)
-        keep = [c for c in ("subgroup", "phase", "site") if c in header]
-        values: list[float] = []
-        lines: list[int] = []
-        columns: dict[str, list[str]] = {c: [] for c in keep}
-        for raw in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in raw):
-                continue
-            record = {c: v.strip() for c, v in zip(header, raw, strict=False)}
-            cell = record.get("value", "")
-            if not cell:
-                msg = f"line {line}: value is empty"
-                raise InvalidInputError(msg, file=source, field="value")
-            try:
-                number = float(cell)
-            except ValueError:
-                msg = f"line {line}: value {cell!r} is not a number"
-                raise InvalidInputError(msg, file=source, field="value") from None
-            if not math.isfinite(number):
-                msg = f"line {line}: value {cell!r} is not a finite number"
-                raise InvalidInputError(msg, file=source, field="value")
-            for column in keep:
-                entry = record.get(column, "")
-                if column in required and not entry:
-                    msg = f"line {line}: {column} is empty"
-                    raise InvalidInputError(msg, file=source, field=column)
-                columns[column].append(entry)
-            values.append(number)
-            lines.append(line)
-    except csv.Error as exc:
-        msg = f"line {reader.line_num}: not a readable CSV file: {exc}"
-        raise InvalidInputError(msg, file=source) from None
-    if not values:
-        msg = "no data rows"
-        raise InvalidInputError(msg, file=source, field="value")
-    return ProcessTable(
-        source=source,
-        values=np.asarray(values, dtype=np.float64),
-        lines=tuple(lines),
-        columns={c: tuple(v) for c, v in columns.items()},
-    )
-
-
-def _order(keys: tuple[str, ...]) -> list[str]:
-    return list(dict.fromkeys(keys))
-
-
-def _check_equal_subgroups(table: ProcessTable) -> None:
-    keys = table.columns["subgroup"]
-    counts: dict[str, int] = {}
-    first_line: dict[str, int] = {}
-    for key, line in zip(keys, table.lines, strict=True):
-        counts[key] = counts.get(key, 0) + 1
-        first_line.setdefault(key, line)
-    if len(set(counts.values())) > 1:
-        sizes = list(counts.values())
-        usual = max(set(sizes), key=sizes.count)
-        odd = next(k for k in _order(keys) if counts[k] != usual)
-        msg = (
-            f"line {first_line[odd]}: subgroup {odd!r} has {counts[odd]} value(s), the "
-            f"others have {usual}; X-bar charts need subgroups of equal size"
-        )
-        raise InvalidInputError(msg, file=table.source, field="subgroup")
-
-
-def _phase1_from_column(table: ProcessTable, *, by_subgroup: bool) -> int | None:
-    """Number of leading Phase I points (subgroups) from a ``phase`` column, if any."""
-    if "phase" not in table.columns:
-        return None
-    phases = []
-    for text, line in zip(table.columns["phase"], table.lines, strict=True):
-        phase = _PHASES.get(text.casefold())
-        if phase is None:
-            msg = f"line {line}: phase {text!r} is not I or II"
-            raise InvalidInputError(msg, file=table.source, field="phase")
-        phases.append((phase, line))
-    if by_subgroup:
-        per_group: dict[str, tuple[str, int]] = {}
-        for key, (phase, line) in zip(table.columns["subgroup"], phases, strict=True):
-            seen = per_group.setdefault(key, (phase, line))
-            if seen[0] != phase:
-                msg = f"line {line}: subgroup {key!r} has rows of both phases"
-                raise InvalidInputError(msg, file=table.source, field="phase")
-        phases = list(per_group.values())
-    n1 = 0
-    for phase, _ in phases:
-        if phase != "I":
-            break
-        n1 += 1
-    for phase, line in phases[n1:]:
-        if phase == "I":
-            msg = f"line {line}: a Phase I row after Phase II rows; Phase I must come first"
-            raise InvalidInputError(msg, file=table.source, field="phase")
-    if n1 == 0:
-        msg = "no Phase I rows to set the limits from"
-        raise InvalidInputError(msg, file=table.source, field="phase")
-    return n1
 
 
 def _with_file(exc: InvalidInputError, source: str) -> InvalidInputError:
@@ -210,7 +42,7 @@ def _with_file(exc: InvalidInputError, source: str) -> InvalidInputError:
 
 
 def _chart_payload(result: ChartResult, kind: str) -> list[dict[str, Any]]:
-    from ..process._results import json_float, json_value
+    from ..process import json_float, json_value
 
     out = []
     for chart in result.charts:
@@ -297,11 +129,11 @@ def limits_command(
         raise InvalidInputError(msg, field="chart")
     rule_ids = process.rules.resolve_rules(rules)
     grouped = kind in _SUBGROUPED
-    table = read_process_csv(data, required=("subgroup",) if grouped else ())
+    table = process.read_process_csv(data, required=("subgroup",) if grouped else ())
     if grouped:
-        _check_equal_subgroups(table)
+        table.check_equal_subgroups()
     if phase1 is None:
-        phase1 = _phase1_from_column(table, by_subgroup=grouped)
+        phase1 = table.phase1_count(by_subgroup=grouped)
     try:
         result = _run_chart(process, kind, table, phase1, lam, width, k, h, rule_ids)
     except InvalidInputError as exc:
@@ -393,13 +225,13 @@ def capability_command(
     import pandas as pd
 
     from .. import process
-    from ..process._results import json_value
+    from ..process import json_value
 
     group = by.strip().casefold() if by else None
     if group is not None and group not in ("site", "subgroup"):
         msg = f"--by {by!r}: the file columns that can group are site and subgroup"
         raise InvalidInputError(msg, field="by")
-    table = read_process_csv(data, required=(group,) if group else ())
+    table = process.read_process_csv(data, required=(group,) if group else ())
     subgroups = table.columns.get("subgroup")
     try:
         if group is None:

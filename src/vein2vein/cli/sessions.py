@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from sqlalchemy import select
 from sqlalchemy.engine import URL
 
 from .._settings import get_settings
 from ..errors import AuthenticationError, InvalidInputError
-from ..records import Database, SessionGrant, User, start_session
+from ..records import AccessPolicy, Database, SessionGrant, list_users, start_session
 
 __all__ = [
     "CliSessions",
@@ -191,13 +190,8 @@ def open_cli_sessions(database: Database | str, *usernames: str, folder: Path) -
         names = list(usernames)
         if not names:
             with db.read() as session:
-                names = list(
-                    session.scalars(
-                        select(User.username)
-                        .where(User.active.is_(True), User.locked_at.is_(None))
-                        .order_by(User.username)
-                    )
-                )
+                users = list_users(session, policy=AccessPolicy())
+            names = [u["username"] for u in users if u["active"] and not u["locked"]]
         for name in names:
             save_session(db, start_session(db, db.actor(name)), folder=folder)
     finally:

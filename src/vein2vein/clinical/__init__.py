@@ -104,6 +104,7 @@ from .outcomes import (
     patient_table,
     product_attributes,
     progression_free_survival,
+    read_patient_table,
     response_model,
 )
 from .response import (
@@ -195,6 +196,7 @@ __all__ = [
     "read_kinetics_csv",
     "read_levels_csv",
     "read_observations_csv",
+    "read_patient_table",
     "read_responses_csv",
     "record_infusion",
     "record_kinetics",

@@ -33,11 +33,14 @@ Kind = Literal["crs", "icans"]
 
 KINDS: Final[tuple[str, ...]] = ("crs", "icans")
 
-MIN_CELSIUS: Final = QUANTITIES["body_temperature"].low
+_BODY_TEMPERATURE: Final = QUANTITIES["body_temperature"]
+if _BODY_TEMPERATURE.low is None or _BODY_TEMPERATURE.high is None:
+    _msg = "support declares no possible range for body_temperature"
+    raise ImportError(_msg)
+MIN_CELSIUS: Final = _BODY_TEMPERATURE.low
 """Lowest body temperature accepted (deep accidental hypothermia is below it)."""
-MAX_CELSIUS: Final = QUANTITIES["body_temperature"].high
+MAX_CELSIUS: Final = _BODY_TEMPERATURE.high
 """Highest body temperature accepted."""
-assert MIN_CELSIUS is not None and MAX_CELSIUS is not None  # declared in support
 _FAHRENHEIT_MIN: Final = MIN_CELSIUS * 9 / 5 + 32  # 77 F
 _FAHRENHEIT_MAX: Final = MAX_CELSIUS * 9 / 5 + 32  # 113 F
 

@@ -25,7 +25,7 @@ from ._equivalence import EquivalenceResult, Usevar, equivalence
 from ._mixed import SiteEffectResult, site_effect
 from ._paired import PairedEquivalenceResult, paired_equivalence
 from ._quality_range import QualityRangeResult, quality_range
-from ._results import plain
+from ._result_base import plain
 
 __all__ = ["ComparabilityResult", "CqaComparison", "compare_sites", "format_number"]
 

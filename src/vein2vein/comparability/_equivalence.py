@@ -24,7 +24,7 @@ from ._data import (
     sd_ratio_caveat,
     small_n_caveat,
 )
-from ._results import ResultMixin
+from ._result_base import ResultMixin
 
 __all__ = ["EquivalenceResult", "equivalence"]
 

@@ -17,7 +17,7 @@ from statsmodels.tools.sm_exceptions import ModelWarning  # type: ignore[import-
 from vein2vein.errors import InvalidInputError
 
 from ._data import check_alpha, require_known, unique_in_order, validate_frame
-from ._results import ResultMixin
+from ._result_base import ResultMixin
 
 __all__ = ["SiteEffectResult", "site_effect"]
 

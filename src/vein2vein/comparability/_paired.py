@@ -23,7 +23,7 @@ from ._data import (
     unique_in_order,
     validate_frame,
 )
-from ._results import ResultMixin
+from ._result_base import ResultMixin
 
 __all__ = ["PairedEquivalenceResult", "PairedLots", "UnmatchedLot", "paired_equivalence"]
 

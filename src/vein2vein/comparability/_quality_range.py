@@ -11,7 +11,7 @@ import pandas as pd
 from vein2vein.errors import InvalidInputError
 
 from ._data import SMALL_N, as_values, check_positive, require_n
-from ._results import ResultMixin
+from ._result_base import ResultMixin
 
 __all__ = ["QualityRangeResult", "quality_range"]
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..records import AssayResult, Batch, Sample, Site
-from ..specs._units import UnitProblem, convert
+from ..specs import UnitProblem, convert
 
 __all__ = ["lots_from_records"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._custody import CONDITIONS, CustodyRecord, Handoff, check_handoff, log_custody
 from ._din import DIN, check_character, check_facility, new_din, parse_din
-from ._registry import register_donation, register_patient, register_site, start_batch
+from ._registry import list_sites, register_donation, register_patient, register_site, start_batch
 
 __all__ = [
     "CONDITIONS",
@@ -14,6 +14,7 @@ __all__ = [
     "check_character",
     "check_facility",
     "check_handoff",
+    "list_sites",
     "log_custody",
     "new_din",
     "parse_din",

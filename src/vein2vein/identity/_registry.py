@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..errors import IdentityError, InvalidInputError, RecordConflictError
 from ..records import (
@@ -20,12 +22,19 @@ from ..records import (
     ProcessStep,
     Site,
     UnitOfWork,
+    record_image,
     require,
 )
 from ..support import check_quantity
 from ._din import DIN, check_facility, parse_din
 
-__all__ = ["register_donation", "register_patient", "register_site", "start_batch"]
+__all__ = [
+    "list_sites",
+    "register_donation",
+    "register_patient",
+    "register_site",
+    "start_batch",
+]
 
 _ACCEPTED = (DonationStatus.accepted, DonationStatus.accepted_with_deviation)
 _CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
@@ -188,3 +197,8 @@ def start_batch(
         )
     )
     return batch
+
+
+def list_sites(session: Session) -> list[dict[str, Any]]:
+    """Every registered site, by code, as plain data."""
+    return [record_image(s) for s in session.scalars(select(Site).order_by(Site.code))]

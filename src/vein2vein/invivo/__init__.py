@@ -28,7 +28,7 @@ from ._kinetics import (
 )
 from ._kinetics_fit import InvivoFit, fit_invivo
 from ._oc_report import oc_report
-from ._outcomes import Decision, Outcomes, parse_outcomes
+from ._outcomes import CohortOutcomes, DoseDecision, parse_outcomes
 from ._records import dosing_table, record_dosing, register_invivo_lot, release_invivo_lot
 from ._report import invivo_report, invivo_table
 from ._simulate import OperatingCharacteristics, Scenario, load_scenario, simulate
@@ -43,7 +43,8 @@ __all__: list[str] = [
     "TITEBOIN",
     "TYPICAL_LENTIVIRAL",
     "TYPICAL_LNP_MRNA",
-    "Decision",
+    "CohortOutcomes",
+    "DoseDecision",
     "EffTox",
     "EffToxFit",
     "EffToxOperatingCharacteristics",
@@ -52,7 +53,6 @@ __all__: list[str] = [
     "InvivoKineticParameters",
     "LogisticFit",
     "OperatingCharacteristics",
-    "Outcomes",
     "Scenario",
     "TimedOperatingCharacteristics",
     "boin_boundaries",

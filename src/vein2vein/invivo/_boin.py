@@ -12,7 +12,7 @@ from scipy import stats  # type: ignore[import-untyped]
 
 from ..errors import InvalidInputError
 from ._isotonic import isotonic_rows
-from ._outcomes import Decision, Outcomes, parse_outcomes
+from ._outcomes import CohortOutcomes, DoseDecision, parse_outcomes
 
 __all__ = ["BOIN", "boin_boundaries", "check_probability"]
 
@@ -189,18 +189,18 @@ class BOIN:
 
     # ------------------------------------------------------------------ one trial
 
-    def _parse(self, outcomes: str | Outcomes) -> Outcomes:
-        if isinstance(outcomes, Outcomes):
+    def _parse(self, outcomes: str | CohortOutcomes) -> CohortOutcomes:
+        if isinstance(outcomes, CohortOutcomes):
             return outcomes
         return parse_outcomes(outcomes, num_doses=self.num_doses)
 
-    def eliminated(self, outcomes: str | Outcomes) -> tuple[int, ...]:
+    def eliminated(self, outcomes: str | CohortOutcomes) -> tuple[int, ...]:
         """Dose levels (1-based) eliminated for toxicity by the data so far."""
         n, tox, _ = self._parse(outcomes).counts()
         mask = self._eliminated(n[None, :], tox[None, :])[0]
         return tuple(int(i) + 1 for i in np.flatnonzero(mask))
 
-    def select_mtd(self, outcomes: str | Outcomes) -> int | None:
+    def select_mtd(self, outcomes: str | CohortOutcomes) -> int | None:
         """The MTD (1-based) by isotonic regression; None if the lowest dose is too toxic."""
         n, tox, _ = self._parse(outcomes).counts()
         chosen = int(self._select(n[None, :], tox[None, :], None)[0])
@@ -210,12 +210,12 @@ class BOIN:
         """Dose level (1-based) for the next cohort, or None when the trial stops."""
         return self.decide(outcomes).next_dose
 
-    def decide(self, outcomes: str | Outcomes) -> Decision:
+    def decide(self, outcomes: str | CohortOutcomes) -> DoseDecision:
         """The decision after ``outcomes``, with reasons."""
         data = self._parse(outcomes)
         if data.num_patients == 0:
             reason = f"no patients yet: start at dose {self.start_dose}"
-            return Decision(self.name, self.start_dose, "start", (reason,), None)
+            return DoseDecision(self.name, self.start_dose, "start", (reason,), None)
         n, tox, _ = data.counts()
         d = int(data.dose[-1]) - 1
         eliminated = self.eliminated(data)
@@ -231,16 +231,16 @@ class BOIN:
             )
         if n[d] >= self.n_earlystop:
             reasons.append(f"{n[d]} patients at dose {d + 1} >= n_earlystop {self.n_earlystop}")
-            return Decision(self.name, None, "stop", tuple(reasons), selected, eliminated)
+            return DoseDecision(self.name, None, "stop", tuple(reasons), selected, eliminated)
         if 1 in eliminated:
             reasons.append("the lowest dose is eliminated: stop, no dose selected")
-            return Decision(self.name, None, "stop", tuple(reasons), None, eliminated)
+            return DoseDecision(self.name, None, "stop", tuple(reasons), None, eliminated)
         if self.max_n is not None and data.num_patients >= self.max_n:
             reasons.append(f"maximum sample size {self.max_n} reached")
-            return Decision(self.name, None, "stop", tuple(reasons), selected, eliminated)
+            return DoseDecision(self.name, None, "stop", tuple(reasons), selected, eliminated)
         step = self._step(n[None, :], tox[None, :], np.array([d]))[0]
         action = {1: "escalate", 0: "stay", -1: "de-escalate"}[int(np.sign(step - d))]
-        return Decision(self.name, int(step) + 1, action, tuple(reasons), selected, eliminated)
+        return DoseDecision(self.name, int(step) + 1, action, tuple(reasons), selected, eliminated)
 
     # ------------------------------------------------------------------ many trials
 

@@ -12,7 +12,7 @@ from scipy import special, stats  # type: ignore[import-untyped]
 from ..errors import InvalidInputError
 from ._boin import boin_boundaries, check_probability
 from ._isotonic import isotonic_rows
-from ._outcomes import Decision, Outcomes, parse_outcomes
+from ._outcomes import CohortOutcomes, DoseDecision, parse_outcomes
 
 __all__ = ["BOIN12"]
 
@@ -199,7 +199,9 @@ class BOIN12:
     def _batch_next(
         self, n: IntArray, tox: IntArray, joint: IntArray | None, dose: IntArray
     ) -> tuple[IntArray, BoolArray, BoolArray]:
-        assert joint is not None
+        if joint is None:
+            msg = "BOIN12 needs the efficacy probability per dose (joint outcome counts)"
+            raise InvalidInputError(msg, field="true_eff")
         k, rows = self.num_doses, np.arange(n.shape[0])
         eff = joint[..., 0] + joint[..., 2]
         adm, toxic = self._admissible(n, tox, eff)
@@ -236,7 +238,9 @@ class BOIN12:
 
     def _select(self, n: IntArray, tox: IntArray, joint: IntArray | None) -> IntArray:
         """Optimal biological dose (0-based) per row, -1 for none."""
-        assert joint is not None
+        if joint is None:
+            msg = "BOIN12 needs the efficacy probability per dose (joint outcome counts)"
+            raise InvalidInputError(msg, field="true_eff")
         tried = n > 0
         rate = tox / np.maximum(n, 1)
         fit = isotonic_rows(rate, np.ones_like(rate), mask=tried)
@@ -254,12 +258,12 @@ class BOIN12:
 
     # ------------------------------------------------------------------ one trial
 
-    def _parse(self, outcomes: str | Outcomes) -> Outcomes:
-        if isinstance(outcomes, Outcomes):
+    def _parse(self, outcomes: str | CohortOutcomes) -> CohortOutcomes:
+        if isinstance(outcomes, CohortOutcomes):
             return outcomes
         return parse_outcomes(outcomes, num_doses=self.num_doses, efficacy=True)
 
-    def select_obd(self, outcomes: str | Outcomes) -> int | None:
+    def select_obd(self, outcomes: str | CohortOutcomes) -> int | None:
         """The optimal biological dose (1-based) on the data; None if none is acceptable."""
         data = self._parse(outcomes)
         n, tox, _ = data.counts()
@@ -270,12 +274,12 @@ class BOIN12:
         """Dose level (1-based) for the next cohort, or None when the trial stops."""
         return self.decide(outcomes).next_dose
 
-    def decide(self, outcomes: str | Outcomes) -> Decision:
+    def decide(self, outcomes: str | CohortOutcomes) -> DoseDecision:
         """The decision after ``outcomes``, with reasons."""
         data = self._parse(outcomes)
         if data.num_patients == 0:
             reason = f"no patients yet: start at dose {self.start_dose}"
-            return Decision(self.name, self.start_dose, "start", (reason,), None)
+            return DoseDecision(self.name, self.start_dose, "start", (reason,), None)
         n, tox, eff = data.counts()
         joint = data.joint_counts()
         d = int(data.dose[-1]) - 1
@@ -297,13 +301,13 @@ class BOIN12:
             reasons.append(f"inadmissible: dose(s) {', '.join(map(str, eliminated))}")
         if stop_none[0]:
             reasons.append("no admissible dose (or the lowest dose is too toxic): stop")
-            return Decision(self.name, None, "stop", tuple(reasons), None, eliminated)
+            return DoseDecision(self.name, None, "stop", tuple(reasons), None, eliminated)
         if stop_select[0]:
             reasons.append(f"{n[d]} patients at dose {d + 1} >= n_earlystop {self.n_earlystop}")
-            return Decision(self.name, None, "stop", tuple(reasons), selected, eliminated)
+            return DoseDecision(self.name, None, "stop", tuple(reasons), selected, eliminated)
         if self.max_n is not None and data.num_patients >= self.max_n:
             reasons.append(f"maximum sample size {self.max_n} reached")
-            return Decision(self.name, None, "stop", tuple(reasons), selected, eliminated)
+            return DoseDecision(self.name, None, "stop", tuple(reasons), selected, eliminated)
         step = int(nxt[0])
         action = {1: "escalate", 0: "stay", -1: "de-escalate"}[int(np.sign(step - d))]
-        return Decision(self.name, step + 1, action, tuple(reasons), selected, eliminated)
+        return DoseDecision(self.name, step + 1, action, tuple(reasons), selected, eliminated)

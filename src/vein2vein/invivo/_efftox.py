@@ -18,7 +18,7 @@ from scipy import optimize  # type: ignore[import-untyped]
 from ..errors import InvalidInputError
 from ._boin import check_probability
 from ._efftox_model import EffToxPriors, codified_doses, sample_posterior
-from ._outcomes import Decision, Outcomes, parse_outcomes
+from ._outcomes import CohortOutcomes, DoseDecision, parse_outcomes
 
 __all__ = ["EffTox", "EffToxFit", "efftox_solve_p", "efftox_utility"]
 
@@ -290,12 +290,12 @@ class EffTox:
             f"{self.efficacy_hurdle}, toxicity_hurdle={self.toxicity_hurdle}, p={self.p:.4f})"
         )
 
-    def _parse(self, outcomes: str | Outcomes) -> Outcomes:
-        if isinstance(outcomes, Outcomes):
+    def _parse(self, outcomes: str | CohortOutcomes) -> CohortOutcomes:
+        if isinstance(outcomes, CohortOutcomes):
             return outcomes
         return parse_outcomes(outcomes, num_doses=self.num_doses, efficacy=True)
 
-    def fit(self, outcomes: str | Outcomes) -> EffToxFit:
+    def fit(self, outcomes: str | CohortOutcomes) -> EffToxFit:
         """The posterior, acceptability and utilities after ``outcomes``."""
         data = self._parse(outcomes)
         counts = data.joint_counts().astype(float)
@@ -350,12 +350,12 @@ class EffTox:
         """Dose level (1-based) for the next cohort, or None when the trial stops."""
         return self.decide(outcomes).next_dose
 
-    def decide(self, outcomes: str | Outcomes) -> Decision:
+    def decide(self, outcomes: str | CohortOutcomes) -> DoseDecision:
         """The decision after ``outcomes``, with reasons."""
         data = self._parse(outcomes)
         if data.num_patients == 0:
             reason = f"no patients yet: start at dose {self.start_dose}"
-            return Decision(self.name, self.start_dose, "start", (reason,), None)
+            return DoseDecision(self.name, self.start_dose, "start", (reason,), None)
         fit = self.fit(data)
         failing = (np.array(fit.prob_acc_eff) <= self.p_e) | (
             np.array(fit.prob_acc_tox) <= self.p_t
@@ -376,17 +376,17 @@ class EffTox:
         ]
         if fit.recommended_dose is None:
             reasons.append("no acceptable dose: stop")
-            return Decision(self.name, None, "stop", tuple(reasons), None, eliminated)
+            return DoseDecision(self.name, None, "stop", tuple(reasons), None, eliminated)
         if self.max_n is not None and data.num_patients >= self.max_n:
             reasons.append(f"maximum sample size {self.max_n} reached")
-            return Decision(
+            return DoseDecision(
                 self.name, None, "stop", tuple(reasons), fit.recommended_dose, eliminated
             )
         last = int(data.dose[-1])
         action = {1: "escalate", 0: "stay", -1: "de-escalate"}[
             int(np.sign(fit.recommended_dose - last))
         ]
-        return Decision(
+        return DoseDecision(
             self.name,
             fit.recommended_dose,
             action,

@@ -231,7 +231,7 @@ def sample_posterior(
     """Weighted posterior draws for the codified doses ``x`` and joint ``counts``.
 
     ``counts`` has shape ``(doses, 4)``: efficacy without toxicity, neither, both,
-    toxicity without efficacy (the order of :meth:`Outcomes.joint_counts`).
+    toxicity without efficacy (the order of :meth:`CohortOutcomes.joint_counts`).
     """
     rng = np.random.default_rng(seed)
     if counts.sum() == 0:

@@ -261,10 +261,8 @@ def _matrix(p: InvivoKineticParameters, *, after: bool) -> FloatArray:
     return a
 
 
-def _rhs(p: InvivoKineticParameters, *, after: bool) -> Any:
+def _rhs(p: InvivoKineticParameters, *, t0: float, after: bool) -> Any:
     before_limit = _matrix(p, after=after)
-    t0 = p.target_cells
-    assert t0 is not None
 
     def f(_t: float, y: FloatArray) -> FloatArray:
         dy: FloatArray = before_limit @ y
@@ -300,7 +298,9 @@ def _solve_exact(days: FloatArray, y0: FloatArray, p: InvivoKineticParameters) -
     return out
 
 
-def _solve_ode(days: FloatArray, y0: FloatArray, p: InvivoKineticParameters) -> FloatArray:
+def _solve_ode(
+    days: FloatArray, y0: FloatArray, p: InvivoKineticParameters, *, t0: float
+) -> FloatArray:
     """Numerical solution (``solve_ivp``) when transduction is limited by ``T0``."""
     out = np.zeros((days.size, len(STATE_COLUMNS)))
     # Per-state absolute tolerances far below any level of interest, so the error is
@@ -313,7 +313,7 @@ def _solve_ode(days: FloatArray, y0: FloatArray, p: InvivoKineticParameters) -> 
             continue
         inside = (days >= start) & (days <= stop)
         sol = solve_ivp(
-            _rhs(p, after=after),
+            _rhs(p, t0=t0, after=after),
             (start, stop),
             y,
             method="LSODA",
@@ -338,7 +338,7 @@ def _solve(days: FloatArray, d_eff: float, p: InvivoKineticParameters) -> FloatA
     y0 = np.array([d_eff, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     if p.target_cells is None:
         return _solve_exact(days, y0, p)
-    return _solve_ode(days, y0, p)
+    return _solve_ode(days, y0, p, t0=p.target_cells)
 
 
 def simulate_invivo(

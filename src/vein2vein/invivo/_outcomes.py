@@ -21,7 +21,7 @@ import numpy.typing as npt
 
 from ..errors import InvalidInputError
 
-__all__ = ["Decision", "Outcomes", "parse_outcomes"]
+__all__ = ["CohortOutcomes", "DoseDecision", "parse_outcomes"]
 
 _COHORT = re.compile(r"(\d+)([A-Za-z]*)")
 TOX_LETTERS = frozenset("NT")
@@ -29,7 +29,7 @@ EFF_LETTERS = frozenset("NTEB")
 
 
 @dataclass(frozen=True)
-class Outcomes:
+class CohortOutcomes:
     """Patients in the order treated: dose level (1-based), toxicity, efficacy, cohort.
 
     Attributes
@@ -91,7 +91,7 @@ def _first_bad(token: str) -> int:
     return next(i for i, ch in enumerate(token) if i >= digits and not ch.isalpha())
 
 
-def parse_outcomes(text: str, *, num_doses: int, efficacy: bool = False) -> Outcomes:
+def parse_outcomes(text: str, *, num_doses: int, efficacy: bool = False) -> CohortOutcomes:
     """Parse the ``escalation`` cohort notation (``"1NNN 2NTN"``).
 
     Parameters
@@ -106,7 +106,7 @@ def parse_outcomes(text: str, *, num_doses: int, efficacy: bool = False) -> Outc
 
     Returns
     -------
-    Outcomes
+    CohortOutcomes
         The patients in the order treated.
 
     Raises
@@ -163,11 +163,11 @@ def parse_outcomes(text: str, *, num_doses: int, efficacy: bool = False) -> Outc
             tox.append(letter in "TB")
             eff.append(letter in "EB")
             cohort.append(number)
-    return Outcomes(num_doses, tuple(dose), tuple(tox), tuple(eff), tuple(cohort))
+    return CohortOutcomes(num_doses, tuple(dose), tuple(tox), tuple(eff), tuple(cohort))
 
 
 @dataclass(frozen=True)
-class Decision:
+class DoseDecision:
     """What a design says after the outcomes so far.
 
     Attributes

@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, RecordConflictError
 from ..records import (
+    DOSE_UNITS,
+    INVIVO_PLATFORMS,
     Evaluation,
     InvivoDosing,
     InvivoLot,
@@ -32,7 +34,6 @@ from ..records import (
     require,
     sign,
 )
-from ..records._schema_invivo import DOSE_UNITS, INVIVO_PLATFORMS
 from ..specs import Decision, Outcome, Result, Specification, evaluate, shipped_spec, store_decision
 from ..support import check_quantity
 

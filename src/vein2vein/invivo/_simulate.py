@@ -301,11 +301,11 @@ def _treat(
     state: _State, rows: IntArray, dose: IntArray, size: int, rng: np.random.Generator, p: Any
 ) -> None:
     tox, _, cum = p
-    if cum is None:
+    # The state keeps joint outcome counts exactly when the scenario has efficacy (cum).
+    if state.joint is None:
         events = (rng.random((rows.size, size)) < tox[dose][:, None]).sum(axis=1)
         state.tox[rows, dose] += events
     else:
-        assert state.joint is not None
         u = rng.random((rows.size, size))
         category = (u[:, :, None] >= cum[dose][:, None, :]).sum(axis=2)
         counts = (category[:, :, None] == np.arange(4)).sum(axis=1)

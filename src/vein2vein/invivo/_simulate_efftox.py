@@ -110,7 +110,7 @@ def recommend(
     """EffTox's recommended dose (0-based, -1 for none) per trial and each decision's ESS.
 
     ``joint`` has shape ``(trials, doses, 4)`` (counts in the order of
-    :meth:`Outcomes.joint_counts`), ``tried`` ``(trials, doses)``. The rule is
+    :meth:`CohortOutcomes.joint_counts`), ``tried`` ``(trials, doses)``. The rule is
     :meth:`EffTox.fit`'s: acceptable when ``P(pi_E > hurdle) > p_e``,
     ``P(pi_T < hurdle) > p_t`` and within one level of the doses tried; the acceptable
     dose of highest utility of the posterior means.
@@ -235,12 +235,8 @@ def simulate_efftox(
     draws = _Draws(
         design, int(num_draws), np.random.default_rng([seed, 1]), PSEUDO_PER_DOSE * probs
     )
-    state = _State(
-        np.zeros((n_trials, k), np.int64),
-        np.zeros((n_trials, k), np.int64),
-        np.zeros((n_trials, k, 4), np.int64),
-    )
-    assert state.joint is not None
+    joint = np.zeros((n_trials, k, 4), np.int64)
+    state = _State(np.zeros((n_trials, k), np.int64), np.zeros((n_trials, k), np.int64), joint)
     none = np.zeros(n_trials, bool)
     early = np.zeros(n_trials, bool)
     chosen = np.full(n_trials, -1, np.int64)
@@ -255,9 +251,9 @@ def simulate_efftox(
         for step in range(cohorts):
             live = rows[active]
             _treat(state, live, dose[active], cohort_size, rng, scenario)
-            rec, ess = recommend(design, draws, state.joint[live], state.n[live] > 0)
+            rec, ess = recommend(design, draws, joint[live], state.n[live] > 0)
             for i in np.flatnonzero(ess < refit_ess):
-                rec[i] = _refit(design, state.joint[live[i]])
+                rec[i] = _refit(design, joint[live[i]])
                 refits += 1
             ess_all.append(ess)
             stop = rec < 0

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..errors import InvalidInputError
 from ._boin import BOIN
-from ._outcomes import Decision, Outcomes
+from ._outcomes import CohortOutcomes, DoseDecision
 
 __all__ = ["TITEBOIN"]
 
@@ -81,13 +81,13 @@ class TITEBOIN(BOIN):
         return self.decide(outcomes, follow_up=follow_up).next_dose
 
     def decide(
-        self, outcomes: str | Outcomes, *, follow_up: Sequence[float] | None = None
-    ) -> Decision:
+        self, outcomes: str | CohortOutcomes, *, follow_up: Sequence[float] | None = None
+    ) -> DoseDecision:
         """The decision with pending patients; ``action`` is ``suspend`` while waiting."""
         data = self._parse(outcomes)
         base = super().decide(data)
         if follow_up is None or data.num_patients == 0 or base.stop:
-            return Decision(self.name, *_fields(base))
+            return DoseDecision(self.name, *_fields(base))
         days = np.asarray([float(v) for v in follow_up], dtype=float)
         if days.size != data.num_patients:
             msg = f"{days.size} follow-up times for {data.num_patients} patients"
@@ -113,10 +113,10 @@ class TITEBOIN(BOIN):
         nxt, action = self.rule(d, n, y, c, ess, first_elim)
         if action == "suspend":
             reasons.append(f"{c} of {n} patients at dose {d} pending (more than half): suspend")
-            return Decision(self.name, None, "suspend", tuple(reasons), None, base.eliminated)
+            return DoseDecision(self.name, None, "suspend", tuple(reasons), None, base.eliminated)
         p_hat = y / ess if ess > 0 else 0.0
         reasons.append(f"estimated toxicity y / ESS = {p_hat:.3f}")
-        return Decision(self.name, nxt, action, tuple(reasons), None, base.eliminated)
+        return DoseDecision(self.name, nxt, action, tuple(reasons), None, base.eliminated)
 
     def rule(
         self, d: int, n: int, y: int, c: int, ess: float, first_elim: int
@@ -139,6 +139,6 @@ class TITEBOIN(BOIN):
 
 
 def _fields(
-    base: Decision,
+    base: DoseDecision,
 ) -> tuple[int | None, str, tuple[str, ...], int | None, tuple[int, ...]]:
     return base.next_dose, base.action, base.reasons, base.selected_dose, base.eliminated

@@ -29,7 +29,7 @@ published worked numbers the tests reproduce.
 
 from __future__ import annotations
 
-from ._results import (
+from ._spc_results import (
     CapabilityResult,
     ChartResult,
     ControlChart,
@@ -37,7 +37,10 @@ from ._results import (
     IndexEstimate,
     SecondaryLimits,
     Violation,
+    json_float,
+    json_value,
 )
+from ._table import ProcessTable, read_process_csv
 from .capability import capability, capability_by, cp_interval, cpk_interval
 from .charts import CHART_KINDS, cusum, ewma, imr, limits_from, residual_chart, xbar_r, xbar_s
 from .charts._constants import ChartConstants, c4, chart_constants, d2, d3
@@ -107,6 +110,7 @@ __all__ = [
     "IngestReport",
     "MonitorReport",
     "MonitoringResult",
+    "ProcessTable",
     "SecondaryLimits",
     "Signal",
     "Violation",
@@ -126,6 +130,8 @@ __all__ = [
     "ewma",
     "imr",
     "ingest_readings",
+    "json_float",
+    "json_value",
     "limits_from",
     "load_severity",
     "monitor",
@@ -141,6 +147,7 @@ __all__ = [
     "plot_contributions",
     "plot_control_chart",
     "plot_monitoring",
+    "read_process_csv",
     "read_readings",
     "register_parameter",
     "residual_chart",

@@ -52,7 +52,7 @@ from numpy.typing import NDArray
 from scipy import stats  # type: ignore[import-untyped]
 
 from ..errors import InvalidInputError
-from ._results import CapabilityResult, FloatArray, IndexEstimate
+from ._spc_results import CapabilityResult, FloatArray, IndexEstimate
 from .charts._common import as_values
 from .charts._constants import MAX_SUBGROUP, MIN_SUBGROUP, chart_constants
 

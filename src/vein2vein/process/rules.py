@@ -41,7 +41,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InvalidInputError
-from ._results import Violation
+from ._spc_results import Violation
 
 __all__ = [
     "NELSON",

@@ -1,15 +1,18 @@
 """The system of record: schema, unit of work, audit trail, users and signatures.
 
-This is the only package that talks to the database. Everything else receives a
-:class:`UnitOfWork` (to write) or a :class:`~sqlalchemy.orm.Session` from
-:meth:`Database.read` (to read).
+This package owns the engine, the schema and its migrations, the unit of work and the
+audit writer. Only the shells (``cli``, ``demo``), the test factories and this package
+itself (where an operation must commit on its own, such as counting a failed login)
+open a :meth:`Database.unit_of_work` or a :meth:`Database.read` session; every domain
+package receives a :class:`UnitOfWork` (to write, never committing) or a
+:class:`~sqlalchemy.orm.Session` (to read). See ``docs/architecture.md``.
 """
 
 from __future__ import annotations
 
 from . import audit, keys
 from ._actor import SYSTEM, Actor
-from ._canonical import canonical_json, content_hash, record_image
+from ._canonical import canonical_json, content_hash, record_image, sha256_hex, to_jsonable
 from ._database import Database, UnitOfWork, get_record
 from ._keyfile import Signer
 from ._readings import readings_sha256
@@ -58,10 +61,11 @@ from ._schema import (
     User,
     UserSession,
 )
-from ._types import CLOCK_SKEW
+from ._schema_invivo import DOSE_UNITS, INVIVO_PLATFORMS
+from ._types import CLOCK_SKEW, utcnow
 from .authentication import authenticate_password
-from .deviations import acknowledge_deviation, close_deviation, open_deviation
-from .investigations import INVESTIGATION_OUTCOMES, close_investigation
+from .deviations import acknowledge_deviation, close_deviation, list_deviations, open_deviation
+from .investigations import INVESTIGATION_OUTCOMES, close_investigation, list_investigations
 from .passwords import AccessPolicy, check_password, check_password_policy
 from .problems import (
     IMPACT_CONCLUSIONS,
@@ -91,6 +95,8 @@ from .tokens import (
     authenticate_token,
     create_token,
     revoke_token,
+    token_row,
+    token_rows,
     tokens_of,
 )
 from .users import (
@@ -98,17 +104,21 @@ from .users import (
     add_user,
     change_password,
     deactivate_user,
+    list_users,
     reactivate_user,
     require,
     reset_password,
     unlock_user,
+    user_id_of,
 )
 
 __all__ = [
     "AUDITED_MODELS",
     "CLOCK_SKEW",
+    "DOSE_UNITS",
     "IMPACT_CONCLUSIONS",
     "INVESTIGATION_OUTCOMES",
+    "INVIVO_PLATFORMS",
     "LINK_ROUTES",
     "PERMISSIONS",
     "SYSTEM",
@@ -190,6 +200,9 @@ __all__ = [
     "keys",
     "latest_assessment",
     "link_problem",
+    "list_deviations",
+    "list_investigations",
+    "list_users",
     "login",
     "open_deviation",
     "problem_fingerprint",
@@ -201,9 +214,15 @@ __all__ = [
     "reset_password",
     "resume_session",
     "revoke_token",
+    "sha256_hex",
     "sign",
     "signatures_of",
     "start_session",
+    "to_jsonable",
+    "token_row",
+    "token_rows",
     "tokens_of",
     "unlock_user",
+    "user_id_of",
+    "utcnow",
 ]

@@ -271,7 +271,9 @@ class Database:
         """The newest migration this package ships."""
         script = ScriptDirectory.from_config(_alembic_config(self.engine))
         head = script.get_current_head()
-        assert head is not None
+        if head is None:
+            msg = "this installation of vein2vein ships no schema migrations"
+            raise RuntimeError(msg)
         return head
 
     def current_revision(self) -> str | None:

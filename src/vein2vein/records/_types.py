@@ -46,5 +46,7 @@ class UTCDateTime(TypeDecorator[datetime]):
         """Return aware UTC whatever the driver gave."""
         if value is None:
             return None
-        assert isinstance(value, datetime)
+        if not isinstance(value, datetime):
+            msg = f"the database driver returned {type(value).__name__}, not a datetime"
+            raise TypeError(msg)
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

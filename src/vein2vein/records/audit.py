@@ -366,7 +366,9 @@ def _seal_on_commit(session: Session) -> None:
     if chain is None:  # the key is not the database's active one
         signer = _other_key(session, conn, signer)
         chain = _insert_checkpoint(conn, signer, first=first, seq=seq, head=head, now=now)
-        assert chain is not None  # _other_key returns an active key or raises
+        if chain is None:  # _other_key returns the active key or raises
+            msg = "the database's active signing key did not take the checkpoint"
+            raise SigningKeyError(msg)
     witness = seal_of(session).witness
     if witness is not None:
         # Opened now, so a witness that cannot be written stops the commit.

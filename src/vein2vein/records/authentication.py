@@ -36,7 +36,7 @@ from ..errors import (
 )
 from . import audit
 from ._actor import SYSTEM, Actor
-from ._database import Database, UnitOfWork
+from ._database import Database, UnitOfWork, get_record
 from ._schema import AccessEvent, AccessEventKind, User
 from ._types import utcnow
 from .passwords import AccessPolicy, check_password, equalize_timing, password_expired
@@ -212,8 +212,7 @@ def authenticate_password(
     # Locked or deactivated while the hash was checked? A read says so without the write
     # lock; only a count to reset takes it (and checks again under it).
     with db.read() as session:
-        now_user = session.get(User, user.id)
-        assert now_user is not None
+        now_user = get_record(session, User, user.id)
         check_account(now_user)
     if now_user.failed_attempts:
         with db.unit_of_work(actor) as uow:

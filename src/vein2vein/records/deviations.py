@@ -6,15 +6,23 @@ from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, RecordConflictError
 from . import audit
+from ._canonical import record_image
 from ._database import UnitOfWork
 from ._schema import Batch, Deviation, DeviationStatus, Donation
 from .signatures import Reauthentication, sign
 from .users import require
 
-__all__ = ["SEVERITIES", "acknowledge_deviation", "close_deviation", "open_deviation"]
+__all__ = [
+    "SEVERITIES",
+    "acknowledge_deviation",
+    "close_deviation",
+    "list_deviations",
+    "open_deviation",
+]
 
 SEVERITIES: Final = ("minor", "major", "critical")
 
@@ -97,3 +105,21 @@ def close_deviation(
     uow.change(deviation, status=DeviationStatus.closed, reason=resolution.strip())
     sign(uow, deviation, password=password, meaning="approved")
     return deviation
+
+
+def list_deviations(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Every deviation (with ``status``, only those), oldest first, as plain data.
+
+    Raises
+    ------
+    InvalidInputError
+        ``status`` is not open, acknowledged or closed (field ``status``).
+    """
+    stmt = select(Deviation).order_by(Deviation.id)
+    if status is not None:
+        try:
+            stmt = stmt.where(Deviation.status == DeviationStatus(status))
+        except ValueError:
+            msg = f"unknown status {status!r}; open, acknowledged or closed"
+            raise InvalidInputError(msg, field="status") from None
+    return [record_image(d) for d in session.scalars(stmt)]

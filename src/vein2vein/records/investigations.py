@@ -19,16 +19,20 @@ the written record of an investigation includes its conclusions and follow-up).
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, RecordConflictError
-from ._database import UnitOfWork
+from ._canonical import record_image
+from ._database import UnitOfWork, get_record
 from ._schema import AssayResult, Investigation
 from ._types import utcnow
 from .signatures import Reauthentication, sign
 from .users import require
 
-__all__ = ["INVESTIGATION_OUTCOMES", "close_investigation"]
+__all__ = ["INVESTIGATION_OUTCOMES", "close_investigation", "list_investigations"]
 
 #: How an OOS investigation ends.
 INVESTIGATION_OUTCOMES: Final = ("confirmed", "invalidated")
@@ -86,8 +90,7 @@ def close_investigation(
         reason=f"{outcome}: {text}",
     )
     if outcome == "invalidated" and investigation.assay_result_id is not None:
-        result = uow.session.get(AssayResult, investigation.assay_result_id)
-        assert result is not None
+        result = get_record(uow.session, AssayResult, investigation.assay_result_id)
         uow.change(
             result,
             status="invalidated",
@@ -95,3 +98,20 @@ def close_investigation(
         )
     sign(uow, investigation, password=password, meaning="approved")
     return investigation
+
+
+def list_investigations(session: Session, *, status: str | None = None) -> list[dict[str, Any]]:
+    """Every OOS investigation (with ``status``, only those), oldest first, as plain data.
+
+    Raises
+    ------
+    InvalidInputError
+        ``status`` is not open or closed (field ``status``).
+    """
+    if status is not None and status not in ("open", "closed"):
+        msg = f"unknown status {status!r}; open or closed"
+        raise InvalidInputError(msg, field="status")
+    stmt = select(Investigation).order_by(Investigation.id)
+    if status is not None:
+        stmt = stmt.where(Investigation.status == status)
+    return [record_image(i) for i in session.scalars(stmt)]

@@ -35,7 +35,7 @@ from ._database import UnitOfWork, get_record
 from ._schema import Batch, Deviation, Investigation
 from ._schema_problems import IMPACT_CONCLUSIONS, LINK_ROUTES, ImpactAssessment, ProblemLink
 from .signatures import Reauthentication, sign
-from .users import require
+from .users import require, user_id_of
 
 __all__ = [
     "IMPACT_CONCLUSIONS",
@@ -128,15 +128,16 @@ def batch_problems(session: Session, batch: Batch) -> list[ProblemRoute]:
         select(ProblemLink).where(ProblemLink.batch_id == batch.id).order_by(ProblemLink.id)
     )
     for link in links:
-        linked: Problem | None
+        linked: Problem
         if link.deviation_id is not None:
             key = ("deviations", link.deviation_id)
-            linked = session.get(Deviation, link.deviation_id)
-        else:
-            assert link.investigation_id is not None
+            linked = get_record(session, Deviation, link.deviation_id)
+        elif link.investigation_id is not None:
             key = ("investigations", link.investigation_id)
-            linked = session.get(Investigation, link.investigation_id)
-        assert linked is not None
+            linked = get_record(session, Investigation, link.investigation_id)
+        else:  # the table's check constraint makes every link name one problem
+            msg = f"problem link {link.id} names neither a deviation nor an investigation"
+            raise RecordNotFoundError(msg)
         routes.setdefault(key, ProblemRoute(linked, link.via, link.detail))
     return sorted(
         routes.values(), key=lambda r: (isinstance(r.problem, Investigation), r.problem.id)
@@ -280,7 +281,7 @@ def assess_impact(
         Re-authentication failed.
     """
     require(uow.actor, "problem.assess")
-    assert uow.actor.user_id is not None
+    assessor = user_id_of(uow.actor)
     if conclusion not in IMPACT_CONCLUSIONS:
         msg = f"conclusion {conclusion!r} is not one of {', '.join(IMPACT_CONCLUSIONS)}"
         raise InvalidInputError(msg, field="conclusion")
@@ -309,7 +310,7 @@ def assess_impact(
             conclusion=conclusion,
             reason=reason.strip(),
             problem_sha256=problem_fingerprint(row),
-            assessed_by_id=uow.actor.user_id,
+            assessed_by_id=assessor,
         )
     )
     sign(uow, assessment, password=password, meaning="approved")

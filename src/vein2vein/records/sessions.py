@@ -17,11 +17,11 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from ..errors import AuthenticationError, PasswordExpiredError
+from ..errors import AuthenticationError, PasswordExpiredError, RecordNotFoundError
 from . import audit
 from ._actor import SYSTEM, Actor
 from ._canonical import sha256_hex
-from ._database import Database, UnitOfWork
+from ._database import Database, UnitOfWork, get_record
 from ._schema import AccessEventKind, User, UserSession
 from ._types import utcnow
 from .authentication import actor_of, authenticate_password, check_account, record_access_event
@@ -175,12 +175,13 @@ def end_session(db: Database, token: str, *, reason: str = "logout") -> bool:
         ).one_or_none()
         if row is None or row.ended_at is not None:
             return False
-        user = session.get(User, row.user_id)
-        assert user is not None
+        user = get_record(session, User, row.user_id)
     with db.unit_of_work(actor_of(user)) as uow:
         audit.serialize_writers(uow.session)
         current = uow.session.get(UserSession, row.id)
-        assert current is not None
+        if current is None:
+            msg = f"login session {row.id} is no longer stored"
+            raise RecordNotFoundError(msg)
         if current.ended_at is not None:
             return False
         current.ended_at = utcnow()

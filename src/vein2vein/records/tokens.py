@@ -16,19 +16,20 @@ import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import AuthenticationError, InvalidInputError, RecordConflictError
 from ._actor import Actor
-from ._database import Database, UnitOfWork
+from ._database import Database, UnitOfWork, get_record
 from ._schema import ApiToken, Role, User
 from ._types import utcnow
 from .authentication import actor_of, check_account
 from .passwords import AccessPolicy
 from .sessions import token_digest
-from .users import PERMISSIONS, require
+from .users import PERMISSIONS, require, user_id_of
 
 __all__ = [
     "TOKEN_SCOPES",
@@ -36,6 +37,8 @@ __all__ = [
     "authenticate_token",
     "create_token",
     "revoke_token",
+    "token_row",
+    "token_rows",
     "tokens_of",
 ]
 
@@ -113,7 +116,7 @@ def create_token(
         raise InvalidInputError(msg, field="expires")
     token = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     now = utcnow()
-    assert uow.actor.user_id is not None  # require() refused the system account
+    creator = user_id_of(uow.actor)
     record = uow.add(
         ApiToken(
             user_id=user.id,
@@ -121,7 +124,7 @@ def create_token(
             prefix=token[:12],
             token_hash=token_digest(token),
             scopes=wanted,
-            created_by_id=uow.actor.user_id,
+            created_by_id=creator,
             created_at=now,
             expires_at=now + valid_for,
         )
@@ -166,8 +169,7 @@ def authenticate_token(db: Database, token: str) -> Actor:
             stamp = row.expires_at.strftime("%Y-%m-%d %H:%M UTC")
             msg = f"the API token {row.prefix}... (api_token:{row.id}) expired at {stamp}"
             raise AuthenticationError(msg)
-        user = session.get(User, row.user_id)
-        assert user is not None
+        user = get_record(session, User, row.user_id)
         check_account(user)
         return actor_of(user, scopes=frozenset(row.scopes))
 
@@ -178,3 +180,23 @@ def tokens_of(session: Session, *, username: str | None = None) -> list[ApiToken
     if username is not None:
         stmt = stmt.join(User, User.id == ApiToken.user_id).where(User.username == username)
     return list(session.scalars(stmt))
+
+
+def token_row(token: ApiToken, username: str) -> dict[str, Any]:
+    """What is shown of a token: never the token itself, nor its hash."""
+    return {
+        "id": token.id,
+        "user": username,
+        "label": token.label,
+        "prefix": token.prefix,
+        "scopes": list(token.scopes),
+        "created_at": token.created_at,
+        "expires_at": token.expires_at,
+        "revoked_at": token.revoked_at,
+    }
+
+
+def token_rows(session: Session, *, username: str | None = None) -> list[dict[str, Any]]:
+    """:func:`token_row` of every token (of one user, if named), oldest first."""
+    names = dict(session.execute(select(User.id, User.username)).all())
+    return [token_row(t, names[t.user_id]) for t in tokens_of(session, username=username)]

@@ -9,9 +9,11 @@ of :mod:`vein2vein.records.passwords`.
 
 from __future__ import annotations
 
-from typing import Final
+from datetime import datetime
+from typing import Any, Final
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, PermissionDeniedError, RecordConflictError
 from ._actor import SYSTEM, Actor
@@ -19,7 +21,7 @@ from ._database import Database, UnitOfWork
 from ._schema import ApiToken, Role, Site, User
 from ._types import utcnow
 from .authentication import authenticate_password
-from .passwords import AccessPolicy, check_password_policy, hash_password
+from .passwords import AccessPolicy, check_password_policy, hash_password, password_expired
 from .sessions import end_sessions
 
 __all__ = [
@@ -27,10 +29,12 @@ __all__ = [
     "add_user",
     "change_password",
     "deactivate_user",
+    "list_users",
     "reactivate_user",
     "require",
     "reset_password",
     "unlock_user",
+    "user_id_of",
 ]
 
 #: Which roles may perform each action. Admins administer; they do not make product.
@@ -83,6 +87,20 @@ def require(actor: Actor, action: str) -> None:
             f"(its scopes: {scopes})"
         )
         raise PermissionDeniedError(msg)
+
+
+def user_id_of(actor: Actor) -> int:
+    """The user id of an actor that is a user account.
+
+    Raises
+    ------
+    PermissionDeniedError
+        ``actor`` is the system account, which has no user row to sign or own records.
+    """
+    if actor.user_id is None:
+        msg = f"{actor.username} is not a user account and may not act as one"
+        raise PermissionDeniedError(msg)
+    return actor.user_id
 
 
 def add_user(
@@ -279,3 +297,25 @@ def change_password(
         )
         end_sessions(uow, user.id, reason="password changed")
     return actor
+
+
+def list_users(
+    session: Session, *, policy: AccessPolicy, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Every user with their account state, by username, as plain data.
+
+    ``password_expired`` is judged by ``policy`` at ``now`` (default: the current time).
+    """
+    now = now or utcnow()
+    return [
+        {
+            "username": u.username,
+            "name": u.full_name,
+            "role": str(u.role),
+            "active": u.active,
+            "locked": u.locked_at is not None,
+            "failed_attempts": u.failed_attempts or 0,
+            "password_expired": bool(u.password_hash) and password_expired(u, policy, now),
+        }
+        for u in session.scalars(select(User).order_by(User.username))
+    ]

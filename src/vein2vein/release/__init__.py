@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from ._assay_results import (
+    ResultRow,
+    current_results,
+    read_release_csv,
+    results_sha256,
+    undecided_values,
+)
 from ._barcode import code128_svg, code128_values
+from ._batch_summary import batch_summary
 from ._certificate import certificate
 from ._coa import (
     CertificateOfAnalysis,
@@ -14,13 +22,6 @@ from ._coa import (
     write_coa_pdf,
 )
 from ._problems import ProblemReport, lot_problems, problem_report
-from ._results import (
-    ResultRow,
-    current_results,
-    read_release_csv,
-    results_sha256,
-    undecided_values,
-)
 from ._workflow import (
     DISPOSITIONS,
     EntryOutcome,
@@ -55,6 +56,7 @@ __all__ = [
     "ProblemReport",
     "ReleaseFacts",
     "ResultRow",
+    "batch_summary",
     "certificate",
     "code128_svg",
     "code128_values",

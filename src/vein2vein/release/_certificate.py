@@ -12,9 +12,9 @@ from ..errors import RecordConflictError
 from ..identity import check_character
 from ..records import Batch, Disposition, Evaluation, Site, signatures_of
 from ..specs import shipped_spec, shipped_specs
+from ._assay_results import batch_context, current_results, results_sha256
 from ._coa import CertificateOfAnalysis, CoaProblem, CoaRow, CoaSignature
 from ._problems import ProblemReport, problem_report
-from ._results import batch_context, current_results, results_sha256
 from ._workflow import latest_evaluation
 
 __all__ = ["certificate"]

@@ -34,13 +34,14 @@ from ..records import (
     Signature,
     UnitOfWork,
     audit,
+    get_record,
     open_deviation,
     require,
     sign,
+    user_id_of,
 )
 from ..specs import Decision, Outcome, Specification, evaluate, store_decision
-from ._problems import lot_problems
-from ._results import (
+from ._assay_results import (
     ResultRow,
     as_spec_results,
     batch_context,
@@ -49,6 +50,7 @@ from ._results import (
     results_sha256,
     store_result,
 )
+from ._problems import lot_problems
 from .guards import (
     EvaluatedItem,
     ReleaseFacts,
@@ -162,8 +164,7 @@ def _escalate(uow: UnitOfWork, batch: Batch, reason: str, outcome: EntryOutcome)
             batch=batch,
         )
     )
-    patient = uow.session.get(Patient, batch.patient_id)
-    assert patient is not None
+    patient = get_record(uow.session, Patient, batch.patient_id)
     outcome.notifications.append(
         uow.add(
             Notification(
@@ -202,15 +203,13 @@ def review(
     :func:`~vein2vein.release.guards.guard_review`).
     """
     require(uow.actor, "result.review")
-    assert uow.actor.user_id is not None
+    reviewer = user_id_of(uow.actor)
     row = uow.get(Batch, batch)
     results = current_results(uow.session, row)
     if not results:
         msg = f"batch {row.batch_code} has no results to review"
         raise TransitionRefusedError(msg)
-    second_person = guard_review(
-        actor_id=uow.actor.user_id, entered_by={r.entered_by_id for r in results}
-    )
+    second_person = guard_review(actor_id=reviewer, entered_by={r.entered_by_id for r in results})
     if not second_person.ok:
         msg = f"{uow.actor.username} cannot review the results of {row.batch_code}"
         raise TransitionRefusedError(msg, reasons=second_person.reasons)
@@ -219,7 +218,7 @@ def review(
     # so taking it before this change would make the review stale at once.
     for r in results:
         if r.reviewed_by_id is None:
-            r.reviewed_by_id = uow.actor.user_id
+            r.reviewed_by_id = reviewer
             r.status = "reviewed"
     uow.flush()  # one flush (and one audit batch) for all of them
     fingerprint = results_sha256(results, batch_context(row))
@@ -282,12 +281,12 @@ def decide(
     (:func:`~vein2vein.release.guards.guard_open_problems`); a rejection does.
     """
     require(uow.actor, "lot.disposition")
-    assert uow.actor.user_id is not None
+    decider = user_id_of(uow.actor)
     if disposition not in DISPOSITIONS:
         msg = f"unknown disposition {disposition!r}; one of: {', '.join(DISPOSITIONS)}"
         raise InvalidInputError(msg, field="disposition")
     row = uow.get(Batch, batch)
-    facts = release_facts(uow.session, row, actor_id=uow.actor.user_id)
+    facts = release_facts(uow.session, row, actor_id=decider)
     if disposition == "released":
         if row.status is BatchStatus.released_at_risk:
             facts = _confirming(facts)
@@ -307,7 +306,7 @@ def decide(
             evaluation_id=evaluation.id if evaluation else None,
             disposition=disposition,
             justification=justification,
-            decided_by_id=uow.actor.user_id,
+            decided_by_id=decider,
         )
     )
     sign(uow, record, password=password, meaning=meaning)

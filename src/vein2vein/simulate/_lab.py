@@ -7,18 +7,14 @@ they are labelled synthetic wherever they are written, and never stand for real 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 import numpy as np
-
-from ..support import write_csv as support_write_csv
 
 __all__ = [
     "INTAKE_COLUMNS",
     "RELEASE_COLUMNS",
     "synthetic_characterization",
     "synthetic_release_results",
-    "write_csv",
 ]
 
 INTAKE_COLUMNS = (
@@ -117,9 +113,3 @@ def synthetic_release_results(
                 {"batch": batch, "analyte": analyte, "value": value, "unit": unit, "method": method}
             )
     return rows
-
-
-def write_csv(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> Path:
-    """Write rows as CSV with the given columns (parent folders made)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return support_write_csv(rows, path, header=list(columns))

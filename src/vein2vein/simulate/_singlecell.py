@@ -26,8 +26,7 @@ import pandas as pd
 from scipy import sparse  # type: ignore[import-untyped]
 
 from ..errors import InvalidInputError
-from ..support import write_csv
-from ._network import SYNTHETIC_LABEL
+from ..support import SYNTHETIC_LABEL, write_csv
 
 if TYPE_CHECKING:
     from anndata import AnnData

@@ -3,7 +3,10 @@
 One engine serves apheresis intake, in-process limits and lot release: a versioned
 :class:`Specification` (YAML) is evaluated against :class:`Result` objects by
 :func:`evaluate`, which returns a :class:`Decision` with reasons in words and one
-:class:`ItemDecision` per item. Nothing here touches a database.
+:class:`ItemDecision` per item. The engine computes on plain data; only
+:func:`store_decision` writes, through the :class:`~vein2vein.records.UnitOfWork` it is
+given (it never opens one). :func:`convert` and :class:`UnitProblem` are the one unit
+conversion of vein2vein (pint), used wherever a value is read with its unit.
 
 Examples
 --------
@@ -23,6 +26,7 @@ from ._model import SCHEMA_VERSION, Criterion, Specification, SpecItem
 from ._quantity import check_result_value, quantity_for
 from ._record import store_decision
 from ._results_io import read_results_csv
+from ._units import UnitProblem, convert
 from ._values import Result, UnreadableValue, parse_value
 
 __all__ = [
@@ -35,8 +39,10 @@ __all__ = [
     "Result",
     "SpecItem",
     "Specification",
+    "UnitProblem",
     "UnreadableValue",
     "check_result_value",
+    "convert",
     "evaluate",
     "load_spec",
     "load_spec_text",

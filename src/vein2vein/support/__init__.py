@@ -10,6 +10,8 @@ What lives here is the one way vein2vein does a thing that every domain needs:
   so that an export is safe to open in a spreadsheet (OWASP "CSV injection").
 - :func:`read_yaml_mapping`: strict YAML input that refuses duplicate and unknown keys
   with the file, line and key.
+- :data:`SYNTHETIC_LABEL`: the label put on synthetic data (by ``simulate``) and
+  recognised by the readers (``singlecell``) without importing the generators.
 
 This package imports nothing of vein2vein but :mod:`vein2vein.errors`, so that every
 domain package (``records``, ``specs``, ``identity`` included) may import it.
@@ -18,12 +20,14 @@ domain package (``records``, ``specs``, ``identity`` included) may import it.
 from __future__ import annotations
 
 from ._csv import FORMULA_PREFIXES, neutralise_cell, write_csv
+from ._labels import SYNTHETIC_LABEL
 from ._quantities import QUANTITIES, Quantity, check_finite, check_quantity
 from ._yaml import read_yaml_mapping
 
 __all__ = [
     "FORMULA_PREFIXES",
     "QUANTITIES",
+    "SYNTHETIC_LABEL",
     "Quantity",
     "check_finite",
     "check_quantity",

@@ -32,8 +32,8 @@ from ...records import (
     ToxicityAssessment,
     UnitOfWork,
     require,
+    utcnow,
 )
-from ...records._types import utcnow
 from ...support import check_quantity
 from ..grading._crs import CRSObservation, grade_crs
 from ..grading._icans import ICANSObservation, grade_icans

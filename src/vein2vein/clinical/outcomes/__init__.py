@@ -3,7 +3,8 @@
 * ``_times``: best overall response, duration of response, progression-free and overall
   survival from dated response calls (:func:`outcome_frame`);
 * ``_patient_table``: the follow-up read back from the system of record, one row per
-  patient with the lot's attributes (:func:`patient_table`);
+  patient with the lot's attributes (:func:`patient_table`), or read from a CSV file
+  (:func:`read_patient_table`);
 * ``_survival``: :func:`kaplan_meier_by` (Kaplan-Meier plus log-rank), :func:`cox_model`
   (Cox proportional hazards with the proportional-hazards check);
 * ``_response_model``: :func:`response_model` (cross-validated AUROC, permutation test,
@@ -18,7 +19,13 @@ outcomes read the system of record, they do not write it.
 
 from __future__ import annotations
 
-from ._patient_table import PATIENT_COLUMNS, patient_outcomes, patient_table, product_attributes
+from ._patient_table import (
+    PATIENT_COLUMNS,
+    patient_outcomes,
+    patient_table,
+    product_attributes,
+    read_patient_table,
+)
 from ._report import holm_adjust, outcomes_report
 from ._response_model import ResponseModelResult, response_model
 from ._survival import MIN_EVENTS, CoxResult, KaplanMeierResult, cox_model, kaplan_meier_by
@@ -56,5 +63,6 @@ __all__ = [
     "patient_table",
     "product_attributes",
     "progression_free_survival",
+    "read_patient_table",
     "response_model",
 ]

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ...comparability._records import lots_from_records
+from ...comparability import lots_from_records
 from ...errors import InvalidInputError
 from ...records import (
     Batch,
@@ -30,7 +31,13 @@ from ...records import (
 from ..kinetics._nca import nca
 from ._times import RESPONSE_ORDER
 
-__all__ = ["PATIENT_COLUMNS", "patient_outcomes", "patient_table", "product_attributes"]
+__all__ = [
+    "PATIENT_COLUMNS",
+    "patient_outcomes",
+    "patient_table",
+    "product_attributes",
+    "read_patient_table",
+]
 
 _RANK: Final = {name: i for i, name in enumerate(RESPONSE_ORDER)}
 _RESPONDER_RANK: Final = _RANK["PR"]
@@ -215,6 +222,21 @@ def patient_table(session: Session) -> pd.DataFrame:
         columns=_BASE_COLUMNS + cqa_columns + _OUTCOME_COLUMNS
     )
     return table.reset_index(drop=True)
+
+
+def read_patient_table(path: str | Path) -> pd.DataFrame:
+    """A patient table from a CSV file (one row per patient), as :func:`patient_table` gives.
+
+    Raises
+    ------
+    InvalidInputError
+        Naming the file: it cannot be read or is not a CSV table.
+    """
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        msg = f"cannot read: {exc}"
+        raise InvalidInputError(msg, file=str(path)) from None
 
 
 def product_attributes(frame: pd.DataFrame) -> list[str]:

@@ -17,7 +17,7 @@ The implementations live in ``_shewhart.py``, ``_weighted.py`` and ``_residual.p
 the input checks of ``_common.py`` and the constants of ``_constants.py``; this package
 is their public face.
 
-Imports: ``process.rules`` and ``process._results`` (the result types), ``errors``; never
+Imports: ``process.rules`` and ``process._spc_results`` (the result types), ``errors``; never
 the system of record. :mod:`vein2vein.process.capability` uses the constants and input
 checks.
 """
@@ -27,7 +27,7 @@ from __future__ import annotations
 from typing import Any
 
 from ...errors import InvalidInputError
-from .._results import ControlLimits
+from .._spc_results import ControlLimits
 from ._residual import residual_chart
 from ._shewhart import imr, xbar_r, xbar_s
 from ._weighted import cusum, ewma

@@ -12,7 +12,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from ...errors import InvalidInputError
-from .._results import ControlChart, ControlLimits, FloatArray, Violation, frozen_array
+from .._spc_results import ControlChart, ControlLimits, FloatArray, Violation, frozen_array
 from ..rules import evaluate_rules, resolve_rules
 from ._constants import MAX_SUBGROUP, MIN_SUBGROUP
 

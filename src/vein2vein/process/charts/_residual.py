@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InvalidInputError
-from .._results import ChartResult, ControlLimits, FloatArray
+from .._spc_results import ChartResult, ControlLimits, FloatArray
 from ._common import RuleArg, as_values, check_limits, check_width, split_phase
 from ._shewhart import imr_core
 

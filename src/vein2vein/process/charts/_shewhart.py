@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from .._results import ChartResult, ControlLimits, FloatArray, SecondaryLimits
+from ...errors import InvalidInputError
+from .._spc_results import ChartResult, ControlLimits, FloatArray, SecondaryLimits
 from ..rules import resolve_rules
 from ._common import (
     RuleArg,
@@ -230,7 +231,9 @@ def _xbar_pair(
                 spread_bar + width * spread_sd * sigma,
             ),
         )
-    assert limits.secondary is not None
+    if limits.secondary is None:
+        msg = f"the stored {kind} limits have no {name} chart limits"
+        raise InvalidInputError(msg, field="limits")
     chart_params = {**limits.params, "rules": list(resolve_rules(rules))}
     xbar = build_chart(
         "xbar",

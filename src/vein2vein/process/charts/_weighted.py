@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InvalidInputError
-from .._results import ChartResult, ControlLimits, FloatArray, Violation
+from .._spc_results import ChartResult, ControlLimits, FloatArray, Violation
 from ._common import as_values, build_chart, check_limits, positive_sigma, split_phase
 from ._constants import chart_constants
 
@@ -16,8 +16,10 @@ __all__ = ["cusum", "ewma"]
 
 
 def _finite(value: float | None, field: str, *, positive: bool = False) -> float | None:
-    if value is None:
-        return None
+    return None if value is None else _number(value, field, positive=positive)
+
+
+def _number(value: float, field: str, *, positive: bool = False) -> float:
     number = float(value)
     if not math.isfinite(number) or (positive and number <= 0):
         need = "a positive number" if positive else "a finite number"
@@ -125,13 +127,11 @@ def ewma(
             raise InvalidInputError(msg, field="limits")
         lam = float(limits.params.get("lam", lam))
         width = float(limits.params.get("width", width))
-    lam_value = _finite(lam, "lam", positive=True)
-    assert lam_value is not None
+    lam_value = _number(lam, "lam", positive=True)
     if lam_value > 1:
         msg = f"lam must be in (0, 1], not {lam}"
         raise InvalidInputError(msg, field="lam")
-    width_value = _finite(width, "width", positive=True)
-    assert width_value is not None
+    width_value = _number(width, "width", positive=True)
     target = _finite(target, "target")
     sigma = _finite(sigma, "sigma", positive=True)
     n1, phase = _phases(x, phase1=phase1, limits=limits, target=target, sigma=sigma)
@@ -271,9 +271,8 @@ def cusum(
             raise InvalidInputError(msg, field="limits")
         k = float(limits.params.get("k", k))
         h = float(limits.params.get("h", h))
-    k_value = _finite(k, "k")
-    h_value = _finite(h, "h", positive=True)
-    assert k_value is not None and h_value is not None
+    k_value = _number(k, "k")
+    h_value = _number(h, "h", positive=True)
     if k_value < 0:
         msg = f"k must be 0 or more, not {k}"
         raise InvalidInputError(msg, field="k")

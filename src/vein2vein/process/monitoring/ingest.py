@@ -49,10 +49,9 @@ from ...records import (
     UnitOfWork,
     readings_sha256,
     require,
+    utcnow,
 )
-from ...records._types import utcnow
-from ...specs import quantity_for
-from ...specs._units import UnitProblem, convert
+from ...specs import UnitProblem, convert, quantity_for
 from ...support import check_quantity
 
 __all__ = ["COLUMNS", "IngestReport", "ingest_readings", "read_readings", "register_parameter"]

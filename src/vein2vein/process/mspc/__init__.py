@@ -16,7 +16,7 @@ stored and versioned as a dictionary (:meth:`BatchMSPC.to_dict`).
 Modules: ``_align`` (alignment onto the grid), ``_fit`` (scaling, PCA, reference
 statistics), ``_limits`` (limit formulas), ``_online`` (online monitoring,
 contributions), ``_state`` (the fitted state and its dictionary form), ``_model``
-(:class:`BatchMSPC`), ``_results`` and ``_plot``. Imports: ``errors`` and ``logging``
+(:class:`BatchMSPC`), ``_mspc_results`` and ``_plot``. Imports: ``errors`` and ``logging``
 only; never the system of record (a model is stored by its caller).
 
 Validation: ``docs/validation/mspc.md``; tests: ``tests/process/test_mspc.py``.
@@ -60,8 +60,8 @@ from ._limits import (
     t2_limit_phase2,
 )
 from ._model import BatchMSPC
+from ._mspc_results import MonitoringResult, top_contributors
 from ._plot import plot_contributions, plot_monitoring
-from ._results import MonitoringResult, top_contributors
 from ._state import SCHEMA_VERSION
 
 __all__ = [

@@ -13,8 +13,8 @@ from ... import logging as v2vlog
 from ...errors import InvalidInputError
 from ._align import AlignedTrajectories, align_trajectories, validate_long
 from ._fit import SpeReference, fit_state, require_complete
+from ._mspc_results import CompletionMethod, MonitoringResult, top_contributors
 from ._online import complete, contribution_cells, elapsed, monitor_statistics
-from ._results import CompletionMethod, MonitoringResult, top_contributors
 from ._state import LEVELS, FittedState
 
 __all__ = ["BatchMSPC"]

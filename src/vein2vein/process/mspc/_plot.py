@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import InvalidInputError
-from ._results import MonitoringResult
+from ._mspc_results import MonitoringResult
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

@@ -17,6 +17,7 @@ from ._sample_sheet import (
     Sample,
     SampleSheet,
     carpall_sample_sheet,
+    check_sample_files,
     load_sample,
     read_sample_sheet,
 )
@@ -28,6 +29,7 @@ __all__: list[str] = [
     "SampleSheet",
     "carpall_sample_sheet",
     "carpall_state",
+    "check_sample_files",
     "load_sample",
     "read_carpall_labels",
     "read_gex",

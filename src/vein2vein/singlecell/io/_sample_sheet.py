@@ -70,7 +70,9 @@ class Sample(BaseModel):
     def months(self) -> float:
         """Months after infusion (0 for the product)."""
         match = _TIMEPOINT.match(self.timepoint)
-        assert match is not None  # validated on reading
+        if match is None:  # a sheet's rows are checked on reading; a Sample made by hand is not
+            msg = f"timepoint {self.timepoint!r} is not M<months> (M0 for the product)"
+            raise InvalidInputError(msg, field="timepoint")
         return float(match.group(1))
 
     @property

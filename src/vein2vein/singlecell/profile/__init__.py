@@ -32,9 +32,10 @@ from ._model import (
     profiles_table,
     save_profile,
 )
-from ._pipeline import ProfileParams
+from ._pipeline import ProfileParams, track_patient
 from ._record import RECORD_METHOD, record_profile, record_spec_header
 from ._report import profile_report
+from ._scale import profile_samples
 
 __all__ = [
     "AGGREGATION_RULE",
@@ -51,9 +52,11 @@ __all__ = [
     "load_profile",
     "profile_report",
     "profile_sample",
+    "profile_samples",
     "profiles_table",
     "read_groups",
     "record_profile",
     "record_spec_header",
     "save_profile",
+    "track_patient",
 ]

@@ -196,7 +196,7 @@ def _provenance(path: Path) -> str | None:
         return None
     import h5py
 
-    from ...simulate import SYNTHETIC_LABEL
+    from ...support import SYNTHETIC_LABEL
 
     with h5py.File(path, "r") as f:
         ids = [bytes(i).decode(errors="replace") for i in f.attrs.get("library_ids", [])]

@@ -34,7 +34,9 @@ SCORE_METHOD = (
 def _load_yaml(name: str) -> dict[str, Any]:
     text = files(_DATA_PACKAGE).joinpath(name).read_text(encoding="utf-8")
     data = yaml.safe_load(text)
-    assert isinstance(data, dict)
+    if not isinstance(data, dict):
+        msg = "the shipped file is not a YAML mapping (a broken installation)"
+        raise InvalidInputError(msg, file=name)
     return data
 
 

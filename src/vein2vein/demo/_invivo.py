@@ -36,7 +36,7 @@ from ..invivo import (
     release_invivo_lot,
 )
 from ..records import Actor, Database, Site
-from ._network import SYNTHETIC_LABEL
+from ..support import SYNTHETIC_LABEL
 
 __all__ = ["run_invivo_program"]
 

@@ -14,9 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..errors import InvalidInputError, RecordConflictError
-from ..records import AssayResult, Batch, BatchStatus, Sample, UnitOfWork, require
-from ..records._canonical import canonical_json, sha256_hex
-from ..records._types import utcnow
+from ..records import (
+    AssayResult,
+    Batch,
+    BatchStatus,
+    Sample,
+    UnitOfWork,
+    canonical_json,
+    require,
+    sha256_hex,
+    user_id_of,
+    utcnow,
+)
 from ..specs import Result, Specification, UnreadableValue, check_result_value, parse_value
 
 __all__ = [
@@ -51,7 +60,7 @@ class ResultRow:
 def store_result(uow: UnitOfWork, row: ResultRow) -> tuple[Batch, AssayResult]:
     """Store one result on its batch's sample (made on first use), audited."""
     require(uow.actor, "result.enter")
-    assert uow.actor.user_id is not None
+    entered_by = user_id_of(uow.actor)
     batch = uow.get(Batch, row.batch)
     if batch.status in _CLOSED:
         msg = f"batch {batch.batch_code} is {batch.status}; no more results can be entered"
@@ -87,7 +96,7 @@ def store_result(uow: UnitOfWork, row: ResultRow) -> tuple[Batch, AssayResult]:
             value_text=row.value.strip(),
             value=number,
             unit=row.unit,
-            entered_by_id=uow.actor.user_id,
+            entered_by_id=entered_by,
         )
     )
     return batch, result

@@ -1,29 +1,27 @@
 """The single-cell part of the demo: real CARPALL samples profiled, reported and tracked.
 
 Not synthetic: the samples are real (CARPALL trial, Anderson et al. 2023); the demo says
-so in its summary. It profiles a handful of small samples - patient P02's unsorted
-infusion product and one patient's CD3+CAT+ sorted / unsorted pair of the same blood
-draw - writes each profile (JSON) and HTML report, and follows P02's product clones
-through P02's later samples with TCR data.
+so in its summary. Which samples, and whose clones are tracked, is data shipped with the
+demo (``carpall_samples.yaml``, read by :func:`~vein2vein.demo.read_real_samples`): a
+handful of small samples - patient P02's unsorted infusion product and one patient's
+CD3+CAT+ sorted / unsorted pair of the same blood draw. Each profile (JSON) and HTML
+report is written, and P02's product clones are followed through P02's later samples
+with TCR data. :func:`record_synthetic_profile` is the one synthetic part: a generated
+product characterizing a (synthetic) demo lot.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
+
+from ..support import SYNTHETIC_LABEL
+from ._samples import RealSamples, read_real_samples
 
 if TYPE_CHECKING:
     from ..records import Actor, Database
 
-__all__ = ["DEMO_SAMPLES", "record_synthetic_profile", "run_singlecell_demo"]
-
-#: Small real samples: P02's unsorted product, and P08's month-3 sorted/unsorted pair.
-DEMO_SAMPLES: Final = ("CAR-T11141510", "CAR-T10484039", "CAR-T10484040")
-TRACK_PATIENT: Final = "P02"
-_LABEL: Final = (
-    "real data: CARPALL trial single-cell samples (Anderson et al., Nat Med 2023), "
-    "used for demonstration only"
-)
+__all__ = ["record_synthetic_profile", "run_singlecell_demo"]
 
 
 def run_singlecell_demo(
@@ -32,36 +30,47 @@ def run_singlecell_demo(
     data_dir: str | Path,
     report: bool = True,
     seed: int = 0,
+    samples: RealSamples | None = None,
 ) -> dict[str, Any]:
-    """Profile real CARPALL samples, write their reports and track patient P02.
+    """Profile real CARPALL samples, write their reports and track one patient's clones.
 
     Parameters
     ----------
     out_dir
         Folder for ``samples.csv``, ``<sample>.profile.json``, ``<sample>.html`` and
-        ``P02.tracking.csv`` (created).
+        ``<patient>.tracking.csv`` (created).
     data_dir
         The CARPALL folder (``CARPALL_scRNAseq_CART_metadata.txt``, ``GEX/``, ``VDJ/``).
     report
         Write the HTML reports.
     seed
         Seed of the embedding and the diversity.
+    samples
+        Which samples to profile and whose clones to track; by default the shipped
+        ``carpall_samples.yaml`` (:func:`~vein2vein.demo.read_real_samples`).
 
     Returns
     -------
     dict
-        ``label``; ``samples`` (one entry per profiled sample: ``sample``, ``patient``,
-        ``timepoint``, ``sort``, ``n_cells``, ``car_positive_fraction``, ``n_clonotypes``,
-        ``profile``, ``report``); ``tracking`` (P02's later samples: ``sample``,
-        ``timepoint``, ``n_cells``, ``fraction_in_product_clones``); or, when the data
+        ``label`` (saying the data are real); ``samples`` (one entry per profiled
+        sample: ``sample``, ``patient``, ``timepoint``, ``sort``, ``n_cells``,
+        ``car_positive_fraction``, ``n_clonotypes``, ``profile``, ``report``);
+        ``tracking`` (the tracked patient's later samples: ``sample``, ``timepoint``,
+        ``n_cells``, ``fraction_in_product_clones``); or, when the data
         folder is absent, only ``skipped`` with the reason.
     """
+    real = samples or read_real_samples()
     root = Path(data_dir)
     if not (root / "CARPALL_scRNAseq_CART_metadata.txt").is_file():
         return {"skipped": f"CARPALL data folder not found at {root}; single-cell demo skipped"}
     from ..singlecell.io import carpall_sample_sheet
-    from ..singlecell.profile import profile_report, profile_sample, save_profile
-    from ..singlecell.profile._pipeline import ProfileParams, track_patient
+    from ..singlecell.profile import (
+        ProfileParams,
+        profile_report,
+        profile_sample,
+        save_profile,
+        track_patient,
+    )
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -70,10 +79,10 @@ def run_singlecell_demo(
     present = {s.sample for s in sheet}
     tracking: list[dict[str, Any]] = []
     result = None
-    patient_samples = list(sheet.for_patient(TRACK_PATIENT))
+    patient_samples = list(sheet.for_patient(real.track_patient))
     if patient_samples:
         result = track_patient(patient_samples, params=params)
-        result.save(out, name=TRACK_PATIENT)
+        result.save(out, name=real.track_patient)
         frame = result.to_frame()
         tracking = [
             {
@@ -86,7 +95,7 @@ def run_singlecell_demo(
             if not bool(r.is_product)
         ]
     rows: list[dict[str, Any]] = []
-    for name in DEMO_SAMPLES:
+    for name in real.samples:
         if name not in present or sheet[name].gex is None:
             continue
         prof, gex = profile_sample(sheet[name], params=params)
@@ -96,7 +105,7 @@ def run_singlecell_demo(
                 prof,
                 out / f"{name}.html",
                 adata=gex,
-                tracking=result if prof.patient == TRACK_PATIENT else None,
+                tracking=result if prof.patient == real.track_patient else None,
             )
             if report
             else None
@@ -114,7 +123,7 @@ def run_singlecell_demo(
                 "report": None if html is None else str(html),
             }
         )
-    return {"label": _LABEL, "samples": rows, "tracking": tracking}
+    return {"label": real.label, "samples": rows, "tracking": tracking}
 
 
 def record_synthetic_profile(
@@ -154,6 +163,7 @@ def record_synthetic_profile(
     from sqlalchemy import select
 
     from ..records import Batch, BatchStatus
+    from ..simulate import synthetic_product
     from ..singlecell.io import SAMPLE_SHEET_COLUMNS, read_sample_sheet
     from ..singlecell.profile import (
         ProfileParams,
@@ -163,8 +173,6 @@ def record_synthetic_profile(
         save_profile,
     )
     from ..support import write_csv
-    from ._network import SYNTHETIC_LABEL
-    from ._singlecell import synthetic_product
 
     with db.read() as session:
         lot = session.scalars(

@@ -73,9 +73,9 @@ _NO_IMPACT: Final = {
 
 def _signal_parameter(db: Database, code: str) -> str:
     with db.read() as session:
-        deviation = get_problem(session, code)
-        assert isinstance(deviation, Deviation)
-        source = deviation.source or ""
+        problem = get_problem(session, code)
+        # An investigation has no monitoring source; only a deviation names one.
+        source = (problem.source or "") if isinstance(problem, Deviation) else ""
     # Monitoring names its source spc:<parameter>:<rule>.
     return source.split(":")[1] if source.count(":") >= 2 else ""
 

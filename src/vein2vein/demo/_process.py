@@ -23,9 +23,8 @@ from ..process import (
     set_baseline,
 )
 from ..records import Actor, Batch, Database, get_record
-from ..support import write_csv
-from ._network import SYNTHETIC_LABEL, PlannedDonation
-from ._sensors import PARAMETERS, Fault, synthetic_trajectories
+from ..simulate import PARAMETERS, Fault, PlannedDonation, synthetic_trajectories
+from ..support import SYNTHETIC_LABEL, write_csv
 
 __all__ = ["run_comparability", "run_process_monitoring"]
 

@@ -1,4 +1,4 @@
-"""The main job, end to end on synthetic data: ``vein2vein demo`` / ``make demo``.
+"""The main job, end to end: ``vein2vein demo`` / ``make demo``.
 
 Registers a network of three sites and its people and a few dozen apheresis
 donations under valid ISBT 128 DINs; imports their characterization against the
@@ -25,7 +25,7 @@ real data in the demo) and tracks a patient's product clones; verifies the trail
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -56,11 +56,11 @@ from ..records import (
     audit,
     get_record,
     reauthenticate,
+    record_image,
     sign,
     signatures_of,
+    utcnow,
 )
-from ..records._canonical import record_image
-from ..records._types import utcnow
 from ..records.signatures import REAUTHENTICATION_VALID_FOR, Reauthentication
 from ..release import (
     ResultRow,
@@ -72,20 +72,22 @@ from ..release import (
     review,
     write_coa_pdf,
 )
-from ..specs import shipped_spec
-from ._demo_process import run_comparability, run_process_monitoring
-from ._demo_quality import clear_lot, close_oos_as_confirmed
-from ._followup import run_followup
-from ._invivo import run_invivo_program
-from ._lab import (
+from ..simulate import (
     INTAKE_COLUMNS,
     RELEASE_COLUMNS,
+    PlannedDonation,
+    PlannedSite,
     synthetic_characterization,
+    synthetic_network,
     synthetic_release_results,
-    write_csv,
 )
-from ._network import SYNTHETIC_LABEL, PlannedDonation, PlannedSite, synthetic_network
-from ._singlecell_demo import record_synthetic_profile, run_singlecell_demo
+from ..specs import shipped_spec
+from ..support import SYNTHETIC_LABEL, write_csv
+from ._followup import run_followup
+from ._invivo import run_invivo_program
+from ._process import run_comparability, run_process_monitoring
+from ._quality import clear_lot, close_oos_as_confirmed
+from ._singlecell import record_synthetic_profile, run_singlecell_demo
 
 __all__ = ["DEMO_PASSWORD", "DemoSummary", "run_demo"]
 
@@ -253,6 +255,12 @@ def _singlecell(
     return result
 
 
+def _write_rows(path: Path, columns: Sequence[str], rows: Sequence[Mapping[str, str]]) -> Path:
+    """Write a synthetic laboratory export with the given columns (parent folders made)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_csv(rows, path, header=list(columns))
+
+
 @dataclass
 class _Cast:
     operators: dict[str, Actor]
@@ -355,7 +363,7 @@ def _intake(
         },
     }
     rows = synthetic_characterization(ordered, seed=seed + 1, overrides=overrides)
-    path = write_csv(out_dir / "intake" / "apheresis-characterization.csv", INTAKE_COLUMNS, rows)
+    path = _write_rows(out_dir / "intake" / "apheresis-characterization.csv", INTAKE_COLUMNS, rows)
     with db.unit_of_work(cast.qc) as uow:
         outcomes = import_intake(uow, path, shipped_spec("apheresis-intake"))
     return {o.din: o.status for o in outcomes}
@@ -453,7 +461,7 @@ def _release(
             )
     # Each hub's instrument export is imported by that hub; QC reviews (a second person).
     for site, site_rows in sorted(by_site.items()):
-        path = write_csv(out_dir / "release" / f"results-{site}.csv", RELEASE_COLUMNS, site_rows)
+        path = _write_rows(out_dir / "release" / f"results-{site}.csv", RELEASE_COLUMNS, site_rows)
         with db.unit_of_work(cast.operators[site]) as uow:
             enter_results(uow, read_release_csv(path), spec=spec, source=str(path))
     proofs = _Proofs(db)

@@ -42,8 +42,7 @@ from ..clinical import (
     stein_curve,
 )
 from ..records import Actor, Batch, BatchStatus, Database, Disposition, get_record
-from ..support import write_csv
-from ._network import SYNTHETIC_LABEL
+from ..support import SYNTHETIC_LABEL, write_csv
 
 __all__ = ["run_followup"]
 
