@@ -37,7 +37,6 @@ ALLOWED: dict[str, tuple[str, ...]] = {
         "release",
         "specs",
         "support",
-        "simulate",  # the synthetic label, until it has a home in a leaf package
     ),
 }
 EVERYWHERE = ("errors", "logging")
