@@ -21,7 +21,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "clinical.kinetics": (),
     "clinical.outcomes": ("clinical._observation", "clinical.kinetics", "records", "comparability"),
     "clinical.followup": ("clinical.grading", "clinical.response", "records", "support"),
-    "process.charts": ("process.rules", "process._results"),
+    "process.charts": ("process.rules", "process._spc_results"),
     "process.mspc": (),
     "process.monitoring": ("process.rules", "records", "specs", "support"),
     "singlecell.io": ("support",),
