@@ -23,7 +23,7 @@ from ..process import (
     set_baseline,
 )
 from ..records import Actor, Batch, Database, get_record
-from ..support import write_csv
+from ..support import save_figure, write_csv
 from ._network import SYNTHETIC_LABEL, PlannedDonation
 from ._sensors import PARAMETERS, Fault, synthetic_trajectories
 
@@ -177,10 +177,7 @@ def _mspc(
 
 
 def _save(ax: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    ax.figure.savefig(path, dpi=100)
-    plt.close(ax.figure)
+    save_figure(ax.figure, path)
 
 
 def run_comparability(

@@ -10,6 +10,11 @@ What lives here is the one way vein2vein does a thing that every domain needs:
   so that an export is safe to open in a spreadsheet (OWASP "CSV injection").
 - :func:`read_yaml_mapping`: strict YAML input that refuses duplicate and unknown keys
   with the file, line and key.
+- :func:`render` and :func:`report_environment`: the one report renderer (Jinja,
+  autoescaped, strict about missing values, the shared number filters).
+- :func:`figure_png`, :func:`figure_data_uri` and :func:`save_figure`: the one way a
+  figure becomes a PNG (one resolution, :data:`FIGURE_DPI`; reproducible bytes).
+- :func:`format_number`: the one number formatter, in the house styles.
 
 This package imports nothing of vein2vein but :mod:`vein2vein.errors`, so that every
 domain package (``records``, ``specs``, ``identity`` included) may import it.
@@ -18,16 +23,29 @@ domain package (``records``, ``specs``, ``identity`` included) may import it.
 from __future__ import annotations
 
 from ._csv import FORMULA_PREFIXES, neutralise_cell, write_csv
+from ._figures import FIGURE_DPI, figure_data_uri, figure_png, save_figure
+from ._numbers import NumberStyle, format_number, round_sig
 from ._quantities import QUANTITIES, Quantity, check_finite, check_quantity
+from ._reports import REPORT_FILTERS, render, report_environment
 from ._yaml import read_yaml_mapping
 
 __all__ = [
+    "FIGURE_DPI",
     "FORMULA_PREFIXES",
     "QUANTITIES",
+    "REPORT_FILTERS",
+    "NumberStyle",
     "Quantity",
     "check_finite",
     "check_quantity",
+    "figure_data_uri",
+    "figure_png",
+    "format_number",
     "neutralise_cell",
     "read_yaml_mapping",
+    "render",
+    "report_environment",
+    "round_sig",
+    "save_figure",
     "write_csv",
 ]
