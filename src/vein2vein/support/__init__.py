@@ -6,6 +6,10 @@ What lives here is the one way vein2vein does a thing that every domain needs:
   percent, pH, body weight, volume, amount, study day, probability ...) declared once
   with its unit and the range a real value can take; every numeric input is checked
   against its quantity (finite, possible) before it is stored or computed with.
+- :func:`read_table` with :class:`TableSchema` and :class:`Column`: the one
+  tabular-input layer; a CSV file read against declared columns (required, type,
+  blank, allowed values, quantity and unit) into a pandas table indexed by line, or
+  one :class:`~vein2vein.errors.TableInputError` naming the file, line and column.
 - :func:`write_csv`: the one CSV writer, which neutralises formula-leading text cells
   so that an export is safe to open in a spreadsheet (OWASP "CSV injection").
 - :func:`read_yaml_mapping`: strict YAML input that refuses duplicate and unknown keys
@@ -27,21 +31,37 @@ from ._figures import FIGURE_DPI, figure_data_uri, figure_png, save_figure
 from ._numbers import NumberStyle, format_number, round_sig
 from ._quantities import QUANTITIES, Quantity, check_finite, check_quantity
 from ._reports import REPORT_FILTERS, render, report_environment
+from ._tabular import (
+    MAX_NOTES,
+    Column,
+    ColumnKind,
+    TableSchema,
+    raise_collected,
+    read_table,
+    read_text_file,
+)
 from ._yaml import read_yaml_mapping
 
 __all__ = [
     "FIGURE_DPI",
     "FORMULA_PREFIXES",
+    "MAX_NOTES",
     "QUANTITIES",
     "REPORT_FILTERS",
+    "Column",
+    "ColumnKind",
     "NumberStyle",
     "Quantity",
+    "TableSchema",
     "check_finite",
     "check_quantity",
     "figure_data_uri",
     "figure_png",
     "format_number",
     "neutralise_cell",
+    "raise_collected",
+    "read_table",
+    "read_text_file",
     "read_yaml_mapping",
     "render",
     "report_environment",
