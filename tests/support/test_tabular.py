@@ -109,10 +109,10 @@ def test_extra_columns_kept_and_short_rows_padded(tmp_path: Path) -> None:
         short_rows="pad",
     )
     frame = read_table(_write(tmp_path, "lot,CD3 [%],method\nL1,45\nL2,50,flow\n"), schema)
-    assert list(frame.columns) == ["lot", "method", "cd3 [%]"]
+    assert list(frame.columns) == ["lot", "method", "CD3 [%]"]
     assert frame.to_dict("records") == [
-        {"lot": "L1", "method": None, "cd3 [%]": "45"},
-        {"lot": "L2", "method": "flow", "cd3 [%]": "50"},
+        {"lot": "L1", "method": None, "CD3 [%]": "45"},
+        {"lot": "L2", "method": "flow", "CD3 [%]": "50"},
     ]
 
 

@@ -9,7 +9,8 @@ and the column of the first problem, with the others found in the same pass (up 
 20) attached as notes. The same rules hold for every CSV file vein2vein reads:
 
 - UTF-8, with or without a byte-order mark; the header is the first non-blank row,
-  its names matched without regard to case or surrounding blanks; blank rows are
+  its names matched without regard to case or surrounding blanks (an undeclared
+  column the schema keeps is named as the header writes it); blank rows are
   skipped; every cell is stripped of surrounding blanks.
 - A header that names a column that is not declared (reported first: a misspelt
   name is the likely cause of a missing one), lacks a required one or names one
@@ -258,15 +259,15 @@ def _header(
     where = f"line {line}"
     columns: list[str] = []
     units: dict[str, str] = {}
-    for cell in cells:
-        match = _HEADER_UNIT.match(cell)
-        column = (match["name"] if match else cell).casefold()
-        declared = schema.column(column)
+    for written in cells:
+        match = _HEADER_UNIT.match(written)
+        declared = schema.column(match["name"].casefold()) if match else None
+        cell = written
         if match and declared is not None and declared.unit is not None:
-            units[column] = match["unit"].strip()
-        else:
-            column = cell.casefold()
-        columns.append(column)
+            units[declared.name] = match["unit"].strip()
+            cell = declared.name  # the unit is taken off the name
+        # A declared column by its declared name; any other as the data writes it.
+        columns.append(cell.casefold() if schema.column(cell.casefold()) else cell)
     if schema.extra == "refuse":
         unknown = [c for c in columns if schema.column(c) is None]
         if unknown:
@@ -316,7 +317,7 @@ def read_table(
         One row per non-blank data row, indexed by its line (``line``), with the
         declared columns the header names, in declared order (text as ``str`` or
         ``None``, numbers as ``float``), then, when the schema keeps them, the other
-        columns as stripped text.
+        columns, named as the header writes them, as stripped text.
 
     Raises
     ------
@@ -355,7 +356,10 @@ def read_table(
     rows = _rows(content, name)
     first = next(rows, None)
     if first is None:
-        msg = f"line 1: the file is empty; expected a header with {','.join(schema.required)}"
+        expected = (
+            f"; expected a header with {','.join(schema.required)}" if schema.required else ""
+        )
+        msg = f"line 1: the file is empty{expected}"
         raise TableInputError(msg, file=name, line=1)
     columns, _ = _header(first[1], first[0], schema, name)
     declared = [c for c in schema.columns if c.name in columns]
