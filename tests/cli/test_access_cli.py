@@ -13,42 +13,21 @@ points ``VEIN2VEIN_SESSION_DIR`` at a folder of the test;
 
 from __future__ import annotations
 
-import io
 import json
 import os
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import func, inspect, select, text, update
 
-from vein2vein.cli import main
 from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import AccessEvent, ApiToken, Database, User, UserSession
-from vein2vein.testing import PASSWORD, make_network
+from vein2vein.testing import PASSWORD, Cli, CliResult, assert_ok, make_network
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 NEW_PASSWORD = "a fresh and long passphrase"
 QA_ADD = ("user", "add", "mallory", "--name", "Mallory", "--role", "qa_reviewer")
-
-
-@dataclass
-class Result:
-    """Exit code and output of one CLI call."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return " ".join(f"{self.out}\n{self.err}".split())
-
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @dataclass
@@ -73,24 +52,7 @@ def world(
     return World(any_db, url, Path(os.environ["VEIN2VEIN_SESSION_DIR"]))
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Any:
-    def run(*args: str, stdin: str | None = None) -> Result:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, _ANSI.sub("", out), _ANSI.sub("", err))
-
-    return run
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.text
-    return result
-
-
-def refused(result: Result, fragment: str) -> Result:
+def refused(result: CliResult, fragment: str) -> CliResult:
     assert result.code == 3, result.text
     assert fragment in result.text
     assert result.out == ""
@@ -114,14 +76,14 @@ def events(db: Database, username: str) -> list[tuple[str, str]]:
     return [(kind, context) for kind, context in rows]
 
 
-def login(cli: Any, user: str, password: str = PASSWORD) -> Result:
+def login(cli: Cli, user: str, password: str = PASSWORD) -> CliResult:
     return cli("-u", user, "login", "--password-stdin", stdin=f"{password}\n")
 
 
 # ---------------------------------------------------------------- claimed identity
 
 
-def test_claiming_admin_without_authentication_is_refused(world: World, cli: Any) -> None:
+def test_claiming_admin_without_authentication_is_refused(world: World, cli: Cli) -> None:
     before = counts(world.db)
     refused(
         cli("-u", "admin", *QA_ADD, "--password-stdin", stdin="a long passphrase 1\n"),
@@ -132,7 +94,7 @@ def test_claiming_admin_without_authentication_is_refused(world: World, cli: Any
 
 
 def test_a_qa_reviewer_created_by_a_non_admin_is_refused(
-    world: World, cli: Any, cli_sessions: CliSessions
+    world: World, cli: Cli, cli_sessions: CliSessions
 ) -> None:
     cli_sessions(world.url, "operator")
     before = counts(world.db)
@@ -143,35 +105,35 @@ def test_a_qa_reviewer_created_by_a_non_admin_is_refused(
     assert counts(world.db) == before
 
 
-def test_login_then_act_then_logout(world: World, cli: Any) -> None:
+def test_login_then_act_then_logout(world: World, cli: Cli) -> None:
     add = ("process", "parameter", "add", "ph", "--unit", "", "--step", "expansion")
-    r = ok(login(cli, "qa-reviewer"))
+    r = assert_ok(login(cli, "qa-reviewer"))
     assert "logged in as qa-reviewer (qa_reviewer)" in r.text
     [path] = world.sessions.iterdir()
     assert path.stat().st_mode & 0o777 == 0o600
     assert world.sessions.stat().st_mode & 0o777 == 0o700
-    who = ok(cli("whoami", "--json")).json()
+    who = assert_ok(cli("whoami", "--json")).json()
     assert (who["username"], who["role"], who["name"]) == (
         "qa-reviewer",
         "qa_reviewer",
         "Quinn Reviewer",
     )
-    ok(cli("-u", "qa-reviewer", *add))
-    assert "logged out qa-reviewer" in ok(cli("logout")).text
+    assert_ok(cli("-u", "qa-reviewer", *add))
+    assert "logged out qa-reviewer" in assert_ok(cli("logout")).text
     assert not any(world.sessions.iterdir())
     refused(cli("-u", "qa-reviewer", *add[:3], "do", *add[4:]), "not logged in")
     assert events(world.db, "qa-reviewer") == [("login", "login"), ("logout", "login")]
 
 
-def test_a_username_that_is_no_username_names_no_file(world: World, cli: Any) -> None:
+def test_a_username_that_is_no_username_names_no_file(world: World, cli: Cli) -> None:
     r = cli("-u", "../../etc/x", "patient", "add", "PT-9", "--site", "HUB-A")
     assert r.code == 2, r.text
     assert "field 'user'" in r.text
 
 
-def test_u_selects_whose_session_acts(world: World, cli: Any, cli_sessions: CliSessions) -> None:
+def test_u_selects_whose_session_acts(world: World, cli: Cli, cli_sessions: CliSessions) -> None:
     cli_sessions(world.url, "operator", "clinician")
-    ok(cli("-u", "clinician", "patient", "add", "PT-7", "--site", "HUB-A"))
+    assert_ok(cli("-u", "clinician", "patient", "add", "PT-7", "--site", "HUB-A"))
     with world.db.read() as session:
         [(who,)] = session.execute(
             text("SELECT username FROM audit_entries WHERE record_table = 'patients'")
@@ -187,8 +149,8 @@ def _session_file(world: World) -> Path:
     return path
 
 
-def test_a_forged_session_file_is_refused(world: World, cli: Any) -> None:
-    ok(login(cli, "operator"))
+def test_a_forged_session_file_is_refused(world: World, cli: Cli) -> None:
+    assert_ok(login(cli, "operator"))
     path = _session_file(world)
     data = json.loads(path.read_text())
     data["token"] = data["token"][:-4] + "AAAA"
@@ -198,8 +160,8 @@ def test_a_forged_session_file_is_refused(world: World, cli: Any) -> None:
     assert counts(world.db) == before
 
 
-def test_a_session_file_others_can_read_is_refused(world: World, cli: Any) -> None:
-    ok(login(cli, "operator"))
+def test_a_session_file_others_can_read_is_refused(world: World, cli: Cli) -> None:
+    assert_ok(login(cli, "operator"))
     _session_file(world).chmod(0o644)
     refused(
         cli("-u", "operator", "patient", "add", "PT-9", "--site", "HUB-A"),
@@ -214,8 +176,8 @@ def test_a_session_file_others_can_read_is_refused(world: World, cli: Any) -> No
         pytest.param("expires_at", "reached its lifetime", id="lifetime"),
     ],
 )
-def test_a_stale_session_is_refused(world: World, cli: Any, column: str, fragment: str) -> None:
-    ok(login(cli, "operator"))
+def test_a_stale_session_is_refused(world: World, cli: Cli, column: str, fragment: str) -> None:
+    assert_ok(login(cli, "operator"))
     with world.db.engine.begin() as conn:
         conn.execute(update(UserSession).values({column: datetime.now(UTC) - timedelta(hours=13)}))
     before = counts(world.db)
@@ -224,8 +186,8 @@ def test_a_stale_session_is_refused(world: World, cli: Any, column: str, fragmen
     assert not any(world.sessions.iterdir())  # the dead session's file is cleared
 
 
-def test_a_session_does_not_replace_the_signing_password(world: World, cli: Any) -> None:
-    ok(login(cli, "qa-reviewer"))
+def test_a_session_does_not_replace_the_signing_password(world: World, cli: Cli) -> None:
+    assert_ok(login(cli, "qa-reviewer"))
     r = cli("-u", "qa-reviewer", "sign", "site:HUB-A", "--meaning", "reviewed", "--password-stdin")
     assert r.code == 2, r.text
     assert "no password on standard input" in r.text
@@ -234,8 +196,8 @@ def test_a_session_does_not_replace_the_signing_password(world: World, cli: Any)
 # ---------------------------------------------------------------- password for one command
 
 
-def test_a_password_for_one_command(world: World, cli: Any) -> None:
-    ok(
+def test_a_password_for_one_command(world: World, cli: Cli) -> None:
+    assert_ok(
         cli(
             *("-u", "operator", "--auth-password-stdin", "patient", "add", "PT-8"),
             *("--site", "HUB-A"),
@@ -259,7 +221,7 @@ def test_a_password_for_one_command(world: World, cli: Any) -> None:
 
 
 def test_lockout_after_five_failed_logins_then_an_admin_unlocks(
-    world: World, cli: Any, cli_sessions: CliSessions
+    world: World, cli: Cli, cli_sessions: CliSessions
 ) -> None:
     for _ in range(4):
         refused(login(cli, "operator", "wrong password here"), "unknown user or wrong password")
@@ -270,7 +232,7 @@ def test_lockout_after_five_failed_logins_then_an_admin_unlocks(
         "lockout",
         "failed_attempt",
     ]
-    listed = {u["username"]: u for u in ok(cli("user", "list", "--json")).json()}
+    listed = {u["username"]: u for u in assert_ok(cli("user", "list", "--json")).json()}
     assert (listed["operator"]["locked"], listed["operator"]["failed_attempts"]) == (True, 5)
 
     cli_sessions(world.url, "admin", "qa-reviewer")
@@ -278,22 +240,22 @@ def test_lockout_after_five_failed_logins_then_an_admin_unlocks(
         cli("-u", "qa-reviewer", "user", "unlock", "operator", "--reason", "me"),
         "may not user.manage",
     )
-    ok(cli("-u", "admin", "user", "unlock", "operator", "--reason", "identity confirmed"))
-    ok(login(cli, "operator"))
-    history = ok(cli("audit", "show", "user:operator", "--json")).json()["history"]
+    assert_ok(cli("-u", "admin", "user", "unlock", "operator", "--reason", "identity confirmed"))
+    assert_ok(login(cli, "operator"))
+    history = assert_ok(cli("audit", "show", "user:operator", "--json")).json()["history"]
     assert history[-1]["reason"] == "identity confirmed"
     assert history[-1]["user"] == "admin"
-    ok(cli("audit", "verify"))
+    assert_ok(cli("audit", "verify"))
 
 
 # ---------------------------------------------------------------- expiry and change
 
 
 def test_an_admin_set_password_forces_a_change(
-    world: World, cli: Any, cli_sessions: CliSessions
+    world: World, cli: Cli, cli_sessions: CliSessions
 ) -> None:
     cli_sessions(world.url, "admin")
-    ok(
+    assert_ok(
         cli(
             *("-u", "admin", "user", "reset-password", "operator", "--reason", "forgotten"),
             "--password-stdin",
@@ -307,20 +269,20 @@ def test_an_admin_set_password_forces_a_change(
     )  # fmt: skip
     assert r.code == 2, r.text
     assert "field 'password': that password is on the list of commonly used" in r.text
-    r = ok(
+    r = assert_ok(
         cli(
             "-u", "operator", "password", "change", "--password-stdin",
             stdin=f"temporary passphrase 1\n{NEW_PASSWORD}\n",
         )
     )  # fmt: skip
     assert "log in again" in r.text
-    ok(login(cli, "operator", NEW_PASSWORD))
+    assert_ok(login(cli, "operator", NEW_PASSWORD))
 
 
 def test_an_expired_password_forces_a_change(
-    world: World, cli: Any, monkeypatch: pytest.MonkeyPatch
+    world: World, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    ok(login(cli, "operator"))
+    assert_ok(login(cli, "operator"))
     with world.db.engine.begin() as conn:  # as if set 91 days ago
         conn.execute(
             update(User)
@@ -330,15 +292,15 @@ def test_an_expired_password_forces_a_change(
     refused(cli("-u", "operator", "patient", "add", "PT-9", "--site", "HUB-A"), "has expired")
     refused(login(cli, "operator"), "only serves to change it")
     monkeypatch.setenv("VEIN2VEIN_PASSWORD_MAX_AGE_DAYS", "0")  # no expiry
-    ok(login(cli, "operator"))
+    assert_ok(login(cli, "operator"))
 
 
 # ---------------------------------------------------------------- deactivation
 
 
-def test_a_deactivated_user_exits_3(world: World, cli: Any, cli_sessions: CliSessions) -> None:
+def test_a_deactivated_user_exits_3(world: World, cli: Cli, cli_sessions: CliSessions) -> None:
     cli_sessions(world.url, "admin", "operator")
-    ok(cli("-u", "admin", "user", "deactivate", "operator", "--reason", "left the site"))
+    assert_ok(cli("-u", "admin", "user", "deactivate", "operator", "--reason", "left the site"))
     before = counts(world.db)
     refused(
         cli("-u", "operator", "patient", "add", "PT-9", "--site", "HUB-A"),
@@ -356,16 +318,16 @@ def test_a_deactivated_user_exits_3(world: World, cli: Any, cli_sessions: CliSes
     after = counts(world.db)
     assert after["patients"] == before["patients"]
     refused(cli("-u", "admin", "user", "deactivate", "admin", "--reason", "x"), "their own account")
-    ok(cli("-u", "admin", "user", "reactivate", "operator", "--reason", "back"))
-    ok(login(cli, "operator"))
+    assert_ok(cli("-u", "admin", "user", "reactivate", "operator", "--reason", "back"))
+    assert_ok(login(cli, "operator"))
 
 
 # ---------------------------------------------------------------- API tokens
 
 
-def _token(cli: Any, *scopes: str, user: str = "operator") -> str:
+def _token(cli: Cli, *scopes: str, user: str = "operator") -> str:
     args = [a for s in scopes for a in ("--scope", s)]
-    created = ok(
+    created = assert_ok(
         cli("-u", "admin", "token", "create", "--user", user, *args, "--label", "x", "--json")
     ).json()
     assert created["token"].startswith("v2vt_")
@@ -373,7 +335,7 @@ def _token(cli: Any, *scopes: str, user: str = "operator") -> str:
 
 
 def test_token_scopes_limit_what_it_may_do(
-    world: World, cli: Any, cli_sessions: CliSessions
+    world: World, cli: Cli, cli_sessions: CliSessions
 ) -> None:
     cli_sessions(world.url, "admin")
     token = _token(cli, "patient.register")
@@ -384,9 +346,9 @@ def test_token_scopes_limit_what_it_may_do(
             session.execute(text("SELECT after_image FROM audit_entries")).scalars().all(),
             default=str,
         )
-    who = ok(cli("--token-stdin", "whoami", "--json", stdin=f"{token}\n")).json()
+    who = assert_ok(cli("--token-stdin", "whoami", "--json", stdin=f"{token}\n")).json()
     assert who == {"username": "operator", "role": "operator", "scopes": ["patient.register"]}
-    ok(cli("--token-stdin", "patient", "add", "PT-5", "--site", "HUB-A", stdin=f"{token}\n"))
+    assert_ok(cli("--token-stdin", "patient", "add", "PT-5", "--site", "HUB-A", stdin=f"{token}\n"))
     refused(
         cli(
             *("--token-stdin", "batch", "start", "W000026000001", "--site", "HUB-A"),
@@ -416,7 +378,7 @@ def test_token_scopes_limit_what_it_may_do(
     ],
 )
 def test_token_scopes_are_checked_at_creation(
-    world: World, cli: Any, cli_sessions: CliSessions, scope: str, fragment: str
+    world: World, cli: Cli, cli_sessions: CliSessions, scope: str, fragment: str
 ) -> None:
     cli_sessions(world.url, "admin")
     before = counts(world.db)
@@ -430,7 +392,7 @@ def test_token_scopes_are_checked_at_creation(
 
 
 def test_forged_revoked_and_expired_tokens_are_refused(
-    world: World, cli: Any, cli_sessions: CliSessions, monkeypatch: pytest.MonkeyPatch
+    world: World, cli: Cli, cli_sessions: CliSessions, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli_sessions(world.url, "admin", "operator")
     refused(
@@ -442,7 +404,7 @@ def test_forged_revoked_and_expired_tokens_are_refused(
         cli("-u", "operator", "token", "revoke", "1", "--reason", "mine"),
         "may not token.manage",
     )
-    ok(cli("-u", "admin", "token", "revoke", "1", "--reason", "script retired"))
+    assert_ok(cli("-u", "admin", "token", "revoke", "1", "--reason", "script retired"))
     monkeypatch.setenv("VEIN2VEIN_TOKEN", token)
     refused(cli("patient", "add", "PT-5", "--site", "HUB-A"), "was revoked")
     monkeypatch.delenv("VEIN2VEIN_TOKEN")
@@ -454,7 +416,7 @@ def test_forged_revoked_and_expired_tokens_are_refused(
         cli("--token-stdin", "patient", "add", "PT-5", "--site", "HUB-A", stdin=f"{token}\n"),
         "expired at",
     )
-    listed = ok(cli("token", "list", "--json")).json()
+    listed = assert_ok(cli("token", "list", "--json")).json()
     assert [(t["id"], t["revoked_at"] is not None) for t in listed] == [(1, True), (2, False)]
     assert all("token" not in t for t in listed)
     with world.db.read() as session:
@@ -462,11 +424,11 @@ def test_forged_revoked_and_expired_tokens_are_refused(
 
 
 def test_deactivation_revokes_the_users_tokens(
-    world: World, cli: Any, cli_sessions: CliSessions
+    world: World, cli: Cli, cli_sessions: CliSessions
 ) -> None:
     cli_sessions(world.url, "admin")
     token = _token(cli, "patient.register")
-    ok(cli("-u", "admin", "user", "deactivate", "operator", "--reason", "left"))
+    assert_ok(cli("-u", "admin", "user", "deactivate", "operator", "--reason", "left"))
     refused(
         cli("--token-stdin", "patient", "add", "PT-5", "--site", "HUB-A", stdin=f"{token}\n"),
         "was revoked",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import re
 import shlex
@@ -12,7 +11,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +20,7 @@ from vein2vein.cli import main
 from vein2vein.cli.sessions import CliSessions
 from vein2vein.errors import ReasonRequiredError
 from vein2vein.records import Database, Donation
-from vein2vein.testing import PASSING_INTAKE
+from vein2vein.testing import PASSING_INTAKE, Cli, assert_ok
 
 ADMIN_PW = "stapler-orbit-41x"
 OP_PW = "bench-tulip-radio-7"
@@ -34,28 +32,6 @@ DIN1_13 = "W000026000001"
 DIN2 = "W0000 26 000002 00 D"
 DIN2_13 = "W000026000002"
 BATCH1 = f"HUB-A-{DIN1_13}"
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-@dataclass
-class Result:
-    """Exit code and output of one CLI call."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        """stdout and stderr with rich's line wrapping undone (whitespace collapsed)."""
-        return " ".join(f"{self.out}\n{self.err}".split())
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Result]
 
 
 @pytest.fixture
@@ -70,26 +46,6 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_sessions: CliSe
     monkeypatch.delenv("VEIN2VEIN_CONFIG", raising=False)
     monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", f"sqlite:///{path}")
     return path
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """``cli("audit", "verify", stdin="pw\\n")``: run ``vein2vein.cli.main`` and capture."""
-
-    def run(*args: str, stdin: str | None = None) -> Result:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, _ANSI.sub("", out), _ANSI.sub("", err))
-
-    return run
-
-
-def ok(result: Result) -> Result:
-    """Assert a CLI call succeeded (showing its output if not)."""
-    assert result.code == 0, result.text
-    return result
 
 
 def write_intake(path: Path, *dins: str) -> Path:
@@ -205,23 +161,23 @@ def audit_entries(path: Path) -> int:
 
 
 def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
-    r = ok(cli("init", "--admin", "admin", "--password-stdin", stdin=f"{ADMIN_PW}\n"))
+    r = assert_ok(cli("init", "--admin", "admin", "--password-stdin", stdin=f"{ADMIN_PW}\n"))
     assert "first administrator 'admin' registered" in r.text
-    r = ok(cli("-u", "admin", "login", "--password-stdin", stdin=f"{ADMIN_PW}\n"))
+    r = assert_ok(cli("-u", "admin", "login", "--password-stdin", stdin=f"{ADMIN_PW}\n"))
     assert "logged in as admin (admin)" in r.text
 
-    site = ok(
+    site = assert_ok(
         cli("-u", "admin", "site", "add", "HUB-A", "--name", "Hub A", "--fin", "w0000", "--json")
     ).json()
     assert (site["code"], site["name"], site["facility_id"]) == ("HUB-A", "Hub A", "W0000")
-    ok(cli("-u", "admin", "site", "add", "HUB-B", "--name", "Hub B", "--fin", "A9999"))
-    sites = ok(cli("site", "list", "--json")).json()
+    assert_ok(cli("-u", "admin", "site", "add", "HUB-B", "--name", "Hub B", "--fin", "A9999"))
+    sites = assert_ok(cli("site", "list", "--json")).json()
     assert [(s["code"], s["facility_id"]) for s in sites] == [
         ("HUB-A", "W0000"),
         ("HUB-B", "A9999"),
     ]
 
-    user = ok(
+    user = assert_ok(
         cli(
             *("-u", "admin", "user", "add", "op", "--name", "Otto Operator"),
             *("--role", "operator", "--site", "HUB-A", "--password-stdin", "--json"),
@@ -230,7 +186,7 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     ).json()
     assert (user["username"], user["role"], user["site_id"]) == ("op", "operator", site["id"])
     assert "password_hash" not in user
-    r = ok(
+    r = assert_ok(
         cli(
             *("-u", "admin", "user", "add", "qc", "--name", "Quincy Analyst"),
             *("--role", "qc_analyst", "--password-stdin"),
@@ -238,19 +194,21 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
         )
     )
     assert "user qc (qc_analyst) registered" in r.text
-    users = ok(cli("user", "list", "--json")).json()
+    users = assert_ok(cli("user", "list", "--json")).json()
     assert {(u["username"], u["role"]) for u in users} == {
         ("admin", "admin"),
         ("op", "operator"),
         ("qc", "qc_analyst"),
     }
-    ok(cli("-u", "op", "login", "--password-stdin", stdin=f"{OP_PW}\n"))
+    assert_ok(cli("-u", "op", "login", "--password-stdin", stdin=f"{OP_PW}\n"))
 
-    patient = ok(cli("-u", "op", "patient", "add", "PT-1", "--site", "HUB-A", "--json")).json()
+    patient = assert_ok(
+        cli("-u", "op", "patient", "add", "PT-1", "--site", "HUB-A", "--json")
+    ).json()
     assert patient["patient_code"] == "PT-1"
 
     # Eye-readable DIN as printed on the label: spaces, flags and check character.
-    donation = ok(
+    donation = assert_ok(
         cli(
             *("-u", "op", "donation", "register", DIN1, "--patient", "PT-1", "--site", "HUB-A"),
             *("--collected-at", "2026-03-02T08:00:00+01:00", "--volume-ml", "250", "--json"),
@@ -262,7 +220,7 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     assert donation["collected_at"].startswith("2026-03-02T07:00:00")  # stored in UTC
     assert donation["volume_ml"] == 250.0
     assert donation["status"] == "registered"
-    r = ok(
+    r = assert_ok(
         cli(
             *("-u", "op", "donation", "register", DIN2, "--patient", "PT-1", "--site", "HUB-A"),
             *("--collected-at", "2026-03-03T08:00:00Z"),
@@ -274,13 +232,13 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     undecided = cli("-u", "op", "batch", "start", DIN1_13, "--site", "HUB-A", "--product", "x")
     assert undecided.code == 2, undecided.text
     assert "field 'din'" in undecided.text and "no accepting intake decision" in undecided.text
-    ok(cli("-u", "qc", "login", "--password-stdin", stdin=f"{QC_PW}\n"))
-    intake = ok(
+    assert_ok(cli("-u", "qc", "login", "--password-stdin", stdin=f"{QC_PW}\n"))
+    intake = assert_ok(
         cli("-u", "qc", "intake", "import", str(write_intake(Path("c.csv"), DIN1_13)), "--json")
     ).json()
     assert [d["status"] for d in intake["donations"]] == ["accepted"]
 
-    batch = ok(
+    batch = assert_ok(
         cli(
             *("-u", "op", "batch", "start", DIN1_13, "--site", "HUB-A"),
             *("--product", "anti-CD19 CAR-T", "--started-at", "2026-03-02T10:00:00Z", "--json"),
@@ -312,7 +270,7 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     assert "DEV-000001" in r.text
     assert audit_entries(db_path) > before  # the refusal itself is on the record
 
-    shown = ok(cli("batch", "show", BATCH1, "--json")).json()
+    shown = assert_ok(cli("batch", "show", BATCH1, "--json")).json()
     assert shown["custodian"] == "courier"  # unchanged by the refused hand-off
     assert (shown["din"], shown["patient"], shown["site"]) == (DIN1_13, "PT-1", "HUB-A")
     assert [e["accepted"] for e in shown["custody"]] == [True, False]
@@ -326,15 +284,15 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     assert deviation["status"] == "open"
     assert refused["deviation_id"] == deviation["id"]
 
-    r = ok(cli("audit", "verify"))
+    r = assert_ok(cli("audit", "verify"))
     assert "audit trail intact" in r.text
-    report = ok(cli("audit", "verify", "--json")).json()
+    report = assert_ok(cli("audit", "verify", "--json")).json()
     assert report["ok"] is True
     assert report["entries"] == audit_entries(db_path)
     assert report["first_bad_seq"] is None
     assert report["findings"] == []
 
-    history = ok(cli("audit", "show", f"batch:{BATCH1}", "--json")).json()
+    history = assert_ok(cli("audit", "show", f"batch:{BATCH1}", "--json")).json()
     assert history["record"] == f"batch:{batch['id']}"
     assert history["current"]["custodian"] == "courier"
     entries = history["history"]
@@ -347,20 +305,20 @@ def test_full_flow_from_init_to_audit(db_path: Path, cli: Cli) -> None:
     assert history["signatures"] == []
 
     # The refused attempt is a record of its own, with its audit entry.
-    event = ok(cli("audit", "show", f"custody_event:{refused['id']}", "--json")).json()
+    event = assert_ok(cli("audit", "show", f"custody_event:{refused['id']}", "--json")).json()
     assert event["current"]["accepted"] is False
     assert [e["action"] for e in event["history"]] == ["create"]
 
 
 def test_audit_show_text_lists_who_did_what(world: Path, cli: Cli) -> None:
-    r = ok(cli("audit", "show", f"donation:{DIN1_13}"))
+    r = assert_ok(cli("audit", "show", f"donation:{DIN1_13}"))
     # Registered by the operator, accepted at intake by the QC analyst.
     assert "(operator)" in r.text and "(qc_analyst)" in r.text
     assert "create" in r.text
 
 
 def test_batch_show_text(world: Path, cli: Cli) -> None:
-    r = ok(cli("batch", "show", BATCH1))
+    r = assert_ok(cli("batch", "show", BATCH1))
     assert BATCH1 in r.text
     assert "held by HUB-A" in r.text
     assert "patient PT-1" in r.text
@@ -370,8 +328,8 @@ def test_acting_user_from_environment(
     world: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("VEIN2VEIN_USER", "op")
-    ok(cli("patient", "add", "PT-2", "--site", "HUB-B"))
-    history = ok(cli("audit", "show", "patient:PT-2", "--json")).json()["history"]
+    assert_ok(cli("patient", "add", "PT-2", "--site", "HUB-B"))
+    history = assert_ok(cli("audit", "show", "patient:PT-2", "--json")).json()["history"]
     assert [(e["user"], e["role"], e["action"]) for e in history] == [("op", "operator", "create")]
 
 
@@ -590,7 +548,7 @@ def test_operator_may_not_add_a_site(world: Path, cli: Cli) -> None:
 
 
 def test_qc_analyst_may_not_start_a_batch(world: Path, cli: Cli) -> None:
-    ok(cli("-u", "op", "donation", "register", DIN2, *ON_PT1, *AT))
+    assert_ok(cli("-u", "op", "donation", "register", DIN2, *ON_PT1, *AT))
     before = table_counts(world)
     r = cli("-u", "qc", "batch", "start", DIN2_13, "--site", "HUB-A", "--product", "x")
     assert r.code == 3, r.text
@@ -648,7 +606,7 @@ def test_audit_entries_cannot_be_updated_or_deleted_while_the_triggers_stand(wor
     ],
 )
 def test_verify_finds_an_edited_audit_entry(world: Path, cli: Cli, assignment: str) -> None:
-    ok(cli("audit", "verify"))
+    assert_ok(cli("audit", "verify"))
     n = seq_of(world, "sites", 2)
     assert 1 < n < audit_entries(world)  # neither the first nor the last entry
     execute(
@@ -727,13 +685,13 @@ def test_qc_analyst_signs_a_donation(world: Path, cli: Cli) -> None:
     assert r.text.endswith("reviewed")
     assert signature_rows(world) == 1
 
-    shown = ok(cli("audit", "show", f"donation:{DIN1_13}", "--json")).json()
+    shown = assert_ok(cli("audit", "show", f"donation:{DIN1_13}", "--json")).json()
     [sig] = shown["signatures"]
     assert sig["valid"] is True
     assert sig["meaning"] == "reviewed"
     assert sig["manifestation"].startswith("Quincy Analyst (qc), ")
     assert "INVALID" not in sig["manifestation"]
-    ok(cli("audit", "verify"))
+    assert_ok(cli("audit", "verify"))
 
 
 def test_wrong_password_is_refused_and_signs_nothing(world: Path, cli: Cli) -> None:
@@ -760,7 +718,7 @@ def test_unknown_signature_meaning_is_bad_input(world: Path, cli: Cli) -> None:
 
 
 def test_signature_shows_invalid_after_the_record_changes(world: Path, cli: Cli) -> None:
-    ok(cli(*SIGN, "--meaning", "reviewed", stdin=f"{QC_PW}\n"))
+    assert_ok(cli(*SIGN, "--meaning", "reviewed", stdin=f"{QC_PW}\n"))
     db = Database(f"sqlite:///{world}")
     try:
         # A signed record cannot change silently...
@@ -774,7 +732,7 @@ def test_signature_shows_invalid_after_the_record_changes(world: Path, cli: Cli)
     finally:
         db.dispose()
 
-    shown = ok(cli("audit", "show", f"donation:{DIN1_13}", "--json")).json()
+    shown = assert_ok(cli("audit", "show", f"donation:{DIN1_13}", "--json")).json()
     [sig] = shown["signatures"]
     assert sig["valid"] is False
     assert "INVALID: record changed after signing" in sig["manifestation"]
@@ -782,10 +740,10 @@ def test_signature_shows_invalid_after_the_record_changes(world: Path, cli: Cli)
     assert (last["user"], last["role"], last["action"]) == ("op", "operator", "update")
     assert last["changes"] == {"volume_ml": [250.0, 260.0]}
     assert last["reason"] == "scale print-out says 260 mL"
-    text = ok(cli("audit", "show", f"donation:{DIN1_13}")).text
+    text = assert_ok(cli("audit", "show", f"donation:{DIN1_13}")).text
     assert "INVALID: record changed after signing" in text
     # The change went through the application, so the trail is intact.
-    ok(cli("audit", "verify"))
+    assert_ok(cli("audit", "verify"))
 
 
 # ---------------------------------------------------------------- schema check
@@ -813,11 +771,11 @@ def test_database_without_schema_asks_for_init(
 
 def test_init_creates_the_schema_and_is_idempotent(cli: Cli, db_path: Path) -> None:
     assert cli("audit", "verify").code == 4
-    r = ok(cli("init"))
+    r = assert_ok(cli("init"))
     head = Database(f"sqlite:///{db_path}").head_revision()
     assert f"at schema {head}" in r.text
-    ok(cli("init"))
-    data = ok(cli("audit", "verify", "--json")).json()
+    assert_ok(cli("init"))
+    data = assert_ok(cli("audit", "verify", "--json")).json()
     # One entry: the signing key's registration, sealed by one checkpoint.
     assert (data["ok"], data["entries"], data["checkpoints"]) == (True, 1, 1)
 
@@ -832,7 +790,7 @@ def test_user_supplied_text_is_printed_literally(world: Path, cli: Cli) -> None:
     )
     assert r.code == 0, r.text
     assert f"custody of {BATCH1} passed to [/courier]" in r.text
-    assert "[/courier]" in ok(cli("batch", "show", BATCH1)).text
+    assert "[/courier]" in assert_ok(cli("batch", "show", BATCH1)).text
 
     r = cli(*shlex.split("-u admin user add eve --name Eve --role [red]boss[/red] --no-password"))
     assert r.code == 2

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-import re
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
@@ -14,13 +11,11 @@ from typing import Any
 
 import pytest
 
-from vein2vein.cli import main
 from vein2vein.cli._clinical_records import PROGRESS_MIN_ROWS
 from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import AssayResult, Batch, BatchStatus, Database, Disposition, Sample
-from vein2vein.testing import Network, make_batch, make_network
+from vein2vein.testing import Cli, CliResult, Network, assert_ok, make_batch, make_network
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 CRS_HEADER = (
     "patient_id,day,tocilizumab,steroids,temperature_c,hypotension,vasopressors,"
     "oxygen,oxygen_flow_l_min,fever_treated\n"
@@ -37,20 +32,6 @@ LOTS = ((22.0, 1.1), (31.0, 1.6), (38.0, 2.2), (45.0, 2.9))
 class World:
     path: Path
     lots: tuple[tuple[str, str], ...]  # (batch, patient), released, not infused
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return " ".join(f"{self.out}\n{self.err}".split())
-
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 def _released_lot(net: Network, car: float, vcn: float) -> tuple[str, str]:
@@ -115,27 +96,6 @@ def world(
     return World(path, template.lots)
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("VEIN2VEIN_USER", raising=False)
-    monkeypatch.delenv("VEIN2VEIN_CONFIG", raising=False)
-
-    def run(*args: str) -> Result:
-        monkeypatch.setattr("sys.stdin", io.StringIO(""))
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, _ANSI.sub("", out), _ANSI.sub("", err))
-
-    return run
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.text
-    return result
-
-
 def query(world: World, sql: str, *params: Any) -> list[tuple[Any, ...]]:
     with closing(sqlite3.connect(world.path)) as con:
         return con.execute(sql, params).fetchall()
@@ -146,11 +106,11 @@ def count(world: World, table: str) -> int:
 
 
 def infuse(
-    cli: Any, batch: str, *extra: str, user: str | None = "clinician", patient: str = ""
-) -> Result:
+    cli: Cli, batch: str, *extra: str, user: str | None = "clinician", patient: str = ""
+) -> CliResult:
     """``clinical infuse`` of ``batch`` into ``patient`` (by default its own, as shown)."""
     patient = patient or cli("batch", "show", batch, "--json").json()["patient"]
-    result: Result = cli(
+    result: CliResult = cli(
         *(["-u", user] if user else []),
         "clinical",
         "infuse",
@@ -178,10 +138,10 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 # ---------------------------------------------------------------- infuse
 
 
-def test_infuse_records_the_infusion_with_its_audit_entry(world: World, cli: Any) -> None:
+def test_infuse_records_the_infusion_with_its_audit_entry(world: World, cli: Cli) -> None:
     batch, patient = world.lots[0]
     audit_before = count(world, "audit_entries")
-    payload = ok(infuse(cli, batch, "--json")).json()
+    payload = assert_ok(infuse(cli, batch, "--json")).json()
     assert payload["patient"] == patient and payload["batch"] == batch
     assert payload["dose_per_kg"] == pytest.approx(1.4e8 / 70)
     assert payload["infused_at"].startswith("2026-03-02T08:30:00")  # stored in UTC
@@ -196,10 +156,10 @@ def test_infuse_records_the_infusion_with_its_audit_entry(world: World, cli: Any
     )
     assert {t for _, t in actors} >= {"infusions", "batches"}
     assert {u for u, _ in actors} == {"clinician"}
-    assert ok(cli("audit", "verify")).code == 0
+    assert assert_ok(cli("audit", "verify")).code == 0
 
 
-def test_infuse_refusals(world: World, cli: Any) -> None:
+def test_infuse_refusals(world: World, cli: Cli) -> None:
     batch, patient = world.lots[0]
     no_user = infuse(cli, batch, user=None)
     assert no_user.code == 2 and "--user" in no_user.text
@@ -219,7 +179,7 @@ def test_infuse_refusals(world: World, cli: Any) -> None:
     )  # fmt: skip
     assert early.code == 2 and "field 'infused_at'" in early.text and "released" in early.text
     assert count(world, "infusions") == 0
-    ok(infuse(cli, batch))
+    assert_ok(infuse(cli, batch))
     twice = infuse(cli, batch)
     assert twice.code == 2 and "infused" in twice.text
     assert count(world, "infusions") == 1
@@ -228,10 +188,10 @@ def test_infuse_refusals(world: World, cli: Any) -> None:
 # ---------------------------------------------------------------- toxicity
 
 
-def test_record_toxicity_stores_each_graded_row(world: World, cli: Any, tmp_path: Path) -> None:
+def test_record_toxicity_stores_each_graded_row(world: World, cli: Cli, tmp_path: Path) -> None:
     (b1, p1), (b2, p2) = world.lots[:2]
-    ok(infuse(cli, b1))
-    ok(infuse(cli, b2))
+    assert_ok(infuse(cli, b1))
+    assert_ok(infuse(cli, b2))
     path = write(
         tmp_path,
         "crs.csv",
@@ -241,8 +201,9 @@ def test_record_toxicity_stores_each_graded_row(world: World, cli: Any, tmp_path
         + f"{p1},3,false,false,37.2,yes,norepinephrine,nasal_cannula,6.5,yes\n"  # grade 3
         + f"{p2},1,false,false,37.0,no,,none,,no\n",
     )
-    payload = ok(cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs",
-                     "--json")).json()  # fmt: skip
+    payload = assert_ok(
+        cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs", "--json")
+    ).json()
     assert payload["stored"] == 4
     assert payload["patients"] == {p1: 3, p2: 1}
     assert payload["max_grade"] == {p1: 3, p2: 0}
@@ -260,7 +221,9 @@ def test_record_toxicity_stores_each_graded_row(world: World, cli: Any, tmp_path
         + f"{p1},4,false,true,45,5,awake,none,none,none\n"  # ICE 3-6: grade 2
         + f"{p1},5,false,true,45,0,unarousable,none,none,none\n",  # grade 4
     )
-    table = ok(cli("-u", "clinician", "clinical", "record-toxicity", str(icans), "--kind", "icans"))
+    table = assert_ok(
+        cli("-u", "clinician", "clinical", "record-toxicity", str(icans), "--kind", "icans")
+    )
     assert "2 icans row(s) stored" in table.text
     assert query(world, "SELECT grade FROM toxicity_assessments WHERE kind = 'icans'") == [
         (2,),
@@ -279,10 +242,10 @@ def test_record_toxicity_stores_each_graded_row(world: World, cli: Any, tmp_path
     ],
 )
 def test_record_toxicity_is_all_or_nothing(
-    world: World, cli: Any, tmp_path: Path, row: str, field: str, line: int
+    world: World, cli: Cli, tmp_path: Path, row: str, field: str, line: int
 ) -> None:
     batch, patient = world.lots[0]
-    ok(infuse(cli, batch))
+    assert_ok(infuse(cli, batch))
     path = write(
         tmp_path,
         "bad.csv",
@@ -297,7 +260,7 @@ def test_record_toxicity_is_all_or_nothing(
     assert count(world, "audit_entries") == audit_before
 
 
-def test_record_toxicity_for_a_patient_not_infused(world: World, cli: Any, tmp_path: Path) -> None:
+def test_record_toxicity_for_a_patient_not_infused(world: World, cli: Cli, tmp_path: Path) -> None:
     _, patient = world.lots[3]
     path = write(tmp_path, "crs.csv", CRS_HEADER + f"{patient},1,false,false,38.4,no,,none,,no\n")
     result = cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs")
@@ -306,24 +269,26 @@ def test_record_toxicity_for_a_patient_not_infused(world: World, cli: Any, tmp_p
 
 
 def test_record_toxicity_twice_conflicts_and_stores_nothing_more(
-    world: World, cli: Any, tmp_path: Path
+    world: World, cli: Cli, tmp_path: Path
 ) -> None:
     batch, patient = world.lots[0]
-    ok(infuse(cli, batch))
+    assert_ok(infuse(cli, batch))
     path = write(tmp_path, "crs.csv", CRS_HEADER + f"{patient},1,false,false,38.4,no,,none,,no\n")
-    ok(cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs"))
+    assert_ok(cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs"))
     again = cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs")
     assert again.code == 2 and "crs.csv" in again.text and "line 2" in again.text
     assert count(world, "toxicity_assessments") == 1
 
 
-def test_a_long_file_shows_a_progress_bar(world: World, cli: Any, tmp_path: Path) -> None:
+def test_a_long_file_shows_a_progress_bar(world: World, cli: Cli, tmp_path: Path) -> None:
     batch, patient = world.lots[0]
-    ok(infuse(cli, batch))
+    assert_ok(infuse(cli, batch))
     n = PROGRESS_MIN_ROWS + 10
     rows = "".join(f"{patient},{d},false,false,37.0,no,,none,,no\n" for d in range(n))
     path = write(tmp_path, "long.csv", CRS_HEADER + rows)
-    result = ok(cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs"))
+    result = assert_ok(
+        cli("-u", "clinician", "clinical", "record-toxicity", str(path), "--kind", "crs")
+    )
     assert "crs assessments" in result.out  # the bar's label
     assert count(world, "toxicity_assessments") == n
 
@@ -331,9 +296,9 @@ def test_a_long_file_shows_a_progress_bar(world: World, cli: Any, tmp_path: Path
 # ---------------------------------------------------------------- response
 
 
-def test_record_response_with_mrd(world: World, cli: Any, tmp_path: Path) -> None:
+def test_record_response_with_mrd(world: World, cli: Cli, tmp_path: Path) -> None:
     batch, patient = world.lots[0]
-    ok(infuse(cli, batch))
+    assert_ok(infuse(cli, batch))
     path = write(
         tmp_path,
         "responses.csv",
@@ -341,7 +306,9 @@ def test_record_response_with_mrd(world: World, cli: Any, tmp_path: Path) -> Non
         f"{patient},28,imwg,vgpr,,negative,10^-5,ngs\n"
         f"{patient},90,imwg,sCR,normal FLC ratio,,,\n",
     )
-    payload = ok(cli("-u", "clinician", "clinical", "record-response", str(path), "--json")).json()
+    payload = assert_ok(
+        cli("-u", "clinician", "clinical", "record-response", str(path), "--json")
+    ).json()
     assert payload["stored"] == 2
     rows = query(
         world,
@@ -364,10 +331,10 @@ def test_record_response_with_mrd(world: World, cli: Any, tmp_path: Path) -> Non
     ],
 )
 def test_record_response_refusals_store_nothing(
-    world: World, cli: Any, tmp_path: Path, row: str, field: str
+    world: World, cli: Cli, tmp_path: Path, row: str, field: str
 ) -> None:
     batch, patient = world.lots[0]
-    ok(infuse(cli, batch))
+    assert_ok(infuse(cli, batch))
     path = write(
         tmp_path,
         "responses.csv",
@@ -383,10 +350,10 @@ def test_record_response_refusals_store_nothing(
 # ---------------------------------------------------------------- kinetics
 
 
-def test_record_kinetics_flags_and_groups(world: World, cli: Any, tmp_path: Path) -> None:
+def test_record_kinetics_flags_and_groups(world: World, cli: Cli, tmp_path: Path) -> None:
     (b1, p1), (b2, p2) = world.lots[:2]
-    ok(infuse(cli, b1))
-    ok(infuse(cli, b2))
+    assert_ok(infuse(cli, b1))
+    assert_ok(infuse(cli, b2))
     path = write(
         tmp_path,
         "pk.csv",
@@ -398,7 +365,7 @@ def test_record_kinetics_flags_and_groups(world: World, cli: Any, tmp_path: Path
         f"{p1},14,0.5,flow,cells/uL,,1\n"
         f"{p2},7,900,qPCR,copies/ug,true,\n",  # the laboratory's flag
     )
-    payload = ok(
+    payload = assert_ok(
         cli("-u", "clinician", "clinical", "record-kinetics", str(path), "--lloq", "50", "--json")
     ).json()
     assert payload["patients"] == {p1: 5, p2: 1}
@@ -425,10 +392,10 @@ def test_record_kinetics_flags_and_groups(world: World, cli: Any, tmp_path: Path
     ],
 )
 def test_record_kinetics_refusals_store_nothing(
-    world: World, cli: Any, tmp_path: Path, row: str, field: str
+    world: World, cli: Cli, tmp_path: Path, row: str, field: str
 ) -> None:
     batch, patient = world.lots[0]
-    ok(infuse(cli, batch))
+    assert_ok(infuse(cli, batch))
     path = write(
         tmp_path,
         "pk.csv",
@@ -444,22 +411,22 @@ def test_record_kinetics_refusals_store_nothing(
 # ---------------------------------------------------------------- outcomes from the database
 
 
-def test_outcomes_from_the_database(world: World, cli: Any, tmp_path: Path) -> None:
+def test_outcomes_from_the_database(world: World, cli: Cli, tmp_path: Path) -> None:
     responses = ["patient_id,day,criteria,response"]
     kinetics = ["patient_id,day,value,method,unit"]
     for (batch, patient), best in zip(world.lots, ("SD", "PD", "CR", "PR"), strict=True):
-        ok(infuse(cli, batch))
+        assert_ok(infuse(cli, batch))
         responses.append(f"{patient},28,lugano,{best}")
         if best != "PD":
             responses.append(f"{patient},90,lugano,{'PD' if best == 'SD' else best}")
         kinetics += [f"{patient},{d},{v},qpcr,copies/ug" for d, v in ((0, 0), (7, 9000), (28, 400))]
-    ok(cli("-u", "clinician", "clinical", "record-response",
+    assert_ok(cli("-u", "clinician", "clinical", "record-response",
            str(write(tmp_path, "r.csv", "\n".join(responses) + "\n"))))  # fmt: skip
-    ok(cli("-u", "clinician", "clinical", "record-kinetics",
+    assert_ok(cli("-u", "clinician", "clinical", "record-kinetics",
            str(write(tmp_path, "k.csv", "\n".join(kinetics) + "\n"))))  # fmt: skip
     out = tmp_path / "report"
     table = tmp_path / "patients.csv"
-    payload = ok(
+    payload = assert_ok(
         cli("clinical", "outcomes", "--out", str(out), "--permutations", "19", "--table",
             str(table), "--json")
     ).json()  # fmt: skip
@@ -476,6 +443,6 @@ def test_outcomes_from_the_database(world: World, cli: Any, tmp_path: Path) -> N
     assert bad.code == 2 and "nope" in bad.text
 
 
-def test_outcomes_from_an_empty_database_says_so(world: World, cli: Any, tmp_path: Path) -> None:
+def test_outcomes_from_an_empty_database_says_so(world: World, cli: Cli, tmp_path: Path) -> None:
     result = cli("clinical", "outcomes", "--out", str(tmp_path / "r"))
     assert result.code == 2 and "no infused patients" in result.text

@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import io
-import json
-import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
-from vein2vein.cli import main
 from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import AuditEntry, Database, InvivoDosing, InvivoLot, Signature
-from vein2vein.testing import PASSWORD, make_network
-
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+from vein2vein.testing import PASSWORD, CliResult, make_network
 
 RESULTS = """analyte,value,unit
 functional_titer,3.2e8,TU/mL
@@ -30,20 +23,6 @@ sterility,negative,
 mycoplasma,not detected,
 rcl,not detected,
 """
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        return " ".join(_ANSI.sub("", f"{self.out}\n{self.err}").split())
-
-    def json(self) -> Any:
-        return json.loads(self.out)
 
 
 @pytest.fixture
@@ -61,21 +40,7 @@ def world(
     db.dispose()
 
 
-@pytest.fixture
-def cli(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> Callable[..., Result]:
-    def run(*args: str, stdin: str = "") -> Result:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, out, err)
-
-    return run
-
-
-def register_lot(cli: Callable[..., Result], lot: str = "LV-001") -> Result:
+def register_lot(cli: Callable[..., CliResult], lot: str = "LV-001") -> CliResult:
     return cli(
         *("-u", "operator", "invivo", "lot", "register", lot),
         *("--product", "anti-CD19 in vivo LV", "--platform", "lentiviral"),
@@ -90,7 +55,7 @@ def count(db: Database, model: type[Any]) -> int:
 
 
 def test_a_lot_is_registered_released_and_doses_a_patient(
-    world: Database, cli: Callable[..., Result], tmp_path: Path
+    world: Database, cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     registered = register_lot(cli)
     assert registered.code == 0, registered.text
@@ -132,7 +97,7 @@ def test_a_lot_is_registered_released_and_doses_a_patient(
 
 
 def test_a_lot_failing_its_specification_is_rejected_with_exit_1(
-    world: Database, cli: Callable[..., Result], tmp_path: Path
+    world: Database, cli: Callable[..., CliResult], tmp_path: Path
 ) -> None:
     assert register_lot(cli).code == 0
     results = tmp_path / "lot-results.csv"
@@ -150,7 +115,7 @@ def test_a_lot_failing_its_specification_is_rejected_with_exit_1(
         assert s.scalars(select(InvivoLot.status)).one() == "rejected"
 
 
-def test_a_lot_in_quarantine_cannot_dose(world: Database, cli: Callable[..., Result]) -> None:
+def test_a_lot_in_quarantine_cannot_dose(world: Database, cli: Callable[..., CliResult]) -> None:
     assert register_lot(cli).code == 0
     assert cli("-u", "clinician", "patient", "add", "PT-IV1", "--site", "HUB-A").code == 0
     before = count(world, AuditEntry)
@@ -171,7 +136,7 @@ def test_a_lot_in_quarantine_cannot_dose(world: Database, cli: Callable[..., Res
     [("--dose", "nan", "dose"), ("--dose", "-1", "dose"), ("--dose-unit", "mL", "dose_unit")],
 )
 def test_bad_dosing_input_names_the_field(
-    world: Database, cli: Callable[..., Result], option: str, value: str, field: str
+    world: Database, cli: Callable[..., CliResult], option: str, value: str, field: str
 ) -> None:
     args = {"--dose": "1e7", "--dose-unit": "TU/kg"} | {option: value}
     refused = cli(

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
-import re
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -26,35 +23,9 @@ from vein2vein.cli import main
 from vein2vein.cli.sessions import CliSessions, open_cli_sessions
 from vein2vein.records import Database
 from vein2vein.simulate._sensors import Fault, synthetic_trajectories
-from vein2vein.testing import PASSWORD, make_batch, make_network
+from vein2vein.testing import PASSWORD, Cli, assert_ok, make_batch, make_network
 
 LIVE_START = datetime(2026, 3, 10, tzinfo=UTC)
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-
-
-@dataclass
-class Result:
-    """Exit code and output of one CLI call."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        """stdout and stderr with rich's line wrapping undone (whitespace collapsed)."""
-        return " ".join(f"{self.out}\n{self.err}".split())
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Result]
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.text
-    return result
 
 
 @dataclass(frozen=True)
@@ -170,20 +141,6 @@ def db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cli_sessions: CliSe
     return path
 
 
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """``cli("-u", "operator", "process", "monitor", stdin=...)``: run main and capture."""
-
-    def run(*args: str, stdin: str | None = None) -> Result:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, _ANSI.sub("", out), _ANSI.sub("", err))
-
-    return run
-
-
 def from_template(template: Path, db_path: Path) -> Path:
     """Copy a template into this test's file; every user is logged in (``-u NAME``)."""
     _copy(template, db_path)
@@ -217,7 +174,7 @@ def counts(path: Path) -> dict[str, int]:
 
 def test_parameter_add(cli: Cli, db_path: Path, files: tuple[Path, Files]) -> None:
     from_template(files[0], db_path)
-    r = ok(cli(*PARAMETERS[0]))
+    r = assert_ok(cli(*PARAMETERS[0]))
     assert "parameter temperature [degC] (expansion) registered" in r.text
     before = counts(db_path)
     add = ("process", "parameter", "add")
@@ -236,14 +193,14 @@ def test_parameter_add(cli: Cli, db_path: Path, files: tuple[Path, Files]) -> No
 def test_ingest(cli: Cli, db_path: Path, files: tuple[Path, Files], configured: Path) -> None:
     from_template(configured, db_path)
     f = files[1]
-    r = ok(cli("-u", "operator", "process", "ingest", str(f.readings), "--json"))
+    r = assert_ok(cli("-u", "operator", "process", "ingest", str(f.readings), "--json"))
     payload = r.json()
     assert payload["sha256"] == hashlib.sha256(f.readings.read_bytes()).hexdigest()
     assert (payload["readings"], payload["batches"], payload["parameters"]) == (6 * 73, 6, 1)
     assert payload["resorted"] is True  # the file runs batch by batch
     assert payload["converted_units"] == []
 
-    r = ok(cli("-u", "qc-analyst", "process", "ingest", str(f.kelvin)))
+    r = assert_ok(cli("-u", "qc-analyst", "process", "ingest", str(f.kelvin)))
     assert "2 readings of 1 parameter(s) for 1 batch(es) stored (rows re-sorted by time)" in r.text
     assert "converted temperature: K -> degC" in r.text
     with closing(sqlite3.connect(db_path)) as conn:
@@ -288,12 +245,12 @@ def test_baseline_set(cli: Cli, db_path: Path, files: tuple[Path, Files], loaded
     f = files[1]
     batches = ",".join(f.baseline[:3])
     argv = ("-u", "qa-reviewer", "process", "baseline", "set", "temperature", "--batches")
-    limits = ok(cli(*argv, batches, "--json")).json()
+    limits = assert_ok(cli(*argv, batches, "--json")).json()
     assert (limits["version"], limits["active"]) == (2, True)
     assert limits["baseline_batches"] == f.baseline[:3]
     assert limits["params"]["window"] == "1h"
     assert limits["lcl"] < limits["center"] < limits["ucl"]
-    r = ok(cli(*argv, f"{batches},{f.baseline[3]}", "--window", "2h"))
+    r = assert_ok(cli(*argv, f"{batches},{f.baseline[3]}", "--window", "2h"))
     assert "temperature limits v3: center" in r.text
     assert "from 4 batches" in r.text
 
@@ -318,7 +275,7 @@ def test_monitor(
     severity = tmp_path / "severity.yaml"
     severity.write_text("temperature:\n  N1: major\n", encoding="utf-8")
 
-    payload = ok(
+    payload = assert_ok(
         cli("-u", "operator", "process", "monitor", "--severity", str(severity), "--json")
     ).json()
 
@@ -328,16 +285,16 @@ def test_monitor(
     assert (new["batch"], new["parameter"], new["rule"]) == (f.faulty, "temperature", "N1")
     start = datetime.fromisoformat(new["window"][0])
     assert start >= LIVE_START + timedelta(hours=12)
-    listed = ok(cli("-u", "operator", "deviation", "list", "--json")).json()
+    listed = assert_ok(cli("-u", "operator", "deviation", "list", "--json")).json()
     assert [(d["code"], d["severity"], d["status"]) for d in listed] == [
         (new["deviation"], "major", "open")
     ]
     assert listed[0]["source"] == "spc:temperature:N1"
 
     before = counts(db_path)
-    again = ok(cli("-u", "qc-analyst", "process", "monitor", "--json")).json()
+    again = assert_ok(cli("-u", "qc-analyst", "process", "monitor", "--json")).json()
     assert again["new_deviations"] == []
-    r = ok(cli("-u", "qa-reviewer", "process", "monitor"))
+    r = assert_ok(cli("-u", "qa-reviewer", "process", "monitor"))
     assert "6 live batches, 2 series checked" in r.text
     bad = tmp_path / "bad.yaml"
     bad.write_text("N1: urgent\n", encoding="utf-8")
@@ -356,11 +313,13 @@ def test_chart(
     from_template(loaded, db_path)
     f = files[1]
     out = tmp_path / "chart.png"
-    r = ok(cli("-u", "operator", "process", "chart", f.faulty, "temperature", "--out", str(out)))
+    r = assert_ok(
+        cli("-u", "operator", "process", "chart", f.faulty, "temperature", "--out", str(out))
+    )
     assert "chart written to" in r.text
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = tmp_path / "chart.svg"
-    ok(cli("process", "chart", f.clean, "temperature", "--out", str(svg)))
+    assert_ok(cli("process", "chart", f.clean, "temperature", "--out", str(svg)))
     assert svg.read_text(encoding="utf-8").lstrip().startswith("<?xml")
     for batch, parameter in [(f.faulty, "ph"), ("HUB-A-NOPE", "temperature"), (f.clean, "co2")]:
         missing = tmp_path / f"{parameter}.png"
@@ -376,12 +335,14 @@ def test_chart(
 def signalled(cli: Cli, db_path: Path, loaded: Path) -> Iterator[str]:
     """A copy of ``loaded`` after one monitoring tick; yields the deviation's code."""
     from_template(loaded, db_path)
-    [new] = ok(cli("-u", "operator", "process", "monitor", "--json")).json()["new_deviations"]
+    [new] = assert_ok(cli("-u", "operator", "process", "monitor", "--json")).json()[
+        "new_deviations"
+    ]
     yield new["deviation"]
 
 
 def status(cli: Cli, code: str) -> str:
-    rows = ok(cli("-u", "operator", "deviation", "list", "--json")).json()
+    rows = assert_ok(cli("-u", "operator", "deviation", "list", "--json")).json()
     return str(next(d["status"] for d in rows if d["code"] == code))
 
 
@@ -402,10 +363,10 @@ def test_deviation_acknowledge_and_close(cli: Cli, db_path: Path, signalled: str
     assert counts(db_path) == before
     assert status(cli, code) == "open"
 
-    r = ok(cli("-u", "operator", *ack, stdin=f"{PASSWORD}\n"))
+    r = assert_ok(cli("-u", "operator", *ack, stdin=f"{PASSWORD}\n"))
     assert f"{code} acknowledged by operator" in r.text
     assert status(cli, code) == "acknowledged"
-    listed = ok(cli("deviation", "list", "--status", "acknowledged", "--json")).json()
+    listed = assert_ok(cli("deviation", "list", "--status", "acknowledged", "--json")).json()
     assert [d["code"] for d in listed] == [code]
 
     before = counts(db_path)
@@ -422,22 +383,22 @@ def test_deviation_acknowledge_and_close(cli: Cli, db_path: Path, signalled: str
         assert r.code == exit_code, (args, r.text)
     assert counts(db_path) == before
 
-    r = ok(cli("-u", "qa-reviewer", *close, stdin=f"{PASSWORD}\n"))
+    r = assert_ok(cli("-u", "qa-reviewer", *close, stdin=f"{PASSWORD}\n"))
     assert f"{code} closed by qa-reviewer" in r.text
     assert status(cli, code) == "closed"
     r = cli("-u", "qa-reviewer", *close, stdin=f"{PASSWORD}\n")
     assert r.code == 2
     assert "already closed" in r.text
-    shown = ok(cli("audit", "show", f"deviation:{code}", "--json")).json()
+    shown = assert_ok(cli("audit", "show", f"deviation:{code}", "--json")).json()
     assert [s["meaning"] for s in shown["signatures"]] == ["reviewed", "approved"]
     assert shown["signatures"][1]["valid"] is True
 
 
 def test_deviation_list(cli: Cli, db_path: Path, signalled: str) -> None:
-    r = ok(cli("deviation", "list"))
+    r = assert_ok(cli("deviation", "list"))
     assert signalled in r.text
     assert "process_signal" in r.text
-    assert ok(cli("deviation", "list", "--status", "closed", "--json")).json() == []
+    assert assert_ok(cli("deviation", "list", "--status", "closed", "--json")).json() == []
     r = cli("deviation", "list", "--status", "pending")
     assert r.code == 2
     assert "unknown status 'pending'" in r.text

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
-import re
 import sqlite3
-from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,13 +13,18 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from vein2vein.cli import main
 from vein2vein.cli.sessions import CliSessions
 from vein2vein.records import Database
 from vein2vein.specs import shipped_spec
-from vein2vein.testing import PASSWORD, make_batch, make_donation, make_network
+from vein2vein.testing import (
+    PASSWORD,
+    Cli,
+    assert_ok,
+    make_batch,
+    make_donation,
+    make_network,
+)
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 INTAKE_SPEC = shipped_spec("apheresis-intake")
 RELEASE_SPEC = shipped_spec("anti-cd19-cart-release")
 
@@ -58,26 +60,6 @@ RELEASE: dict[str, tuple[str, str]] = {
     "rcl": ("not detected", ""),
 }
 VCN_OOS = "vector copy number (per transduced cell) 6.2 copies/cell > 5 copies/cell"
-
-
-@dataclass
-class Result:
-    """Exit code and output of one CLI call."""
-
-    code: int
-    out: str
-    err: str
-
-    @property
-    def text(self) -> str:
-        """stdout and stderr with rich's line wrapping undone (whitespace collapsed)."""
-        return " ".join(f"{self.out}\n{self.err}".split())
-
-    def json(self) -> Any:
-        return json.loads(self.out)
-
-
-Cli = Callable[..., Result]
 
 
 @dataclass(frozen=True)
@@ -117,28 +99,6 @@ def world(
     monkeypatch.setenv("VEIN2VEIN_DATABASE_URL", f"sqlite:///{path}")
     cli_sessions(f"sqlite:///{path}")
     return World(path, template.dins, template.batches)
-
-
-@pytest.fixture
-def cli(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Cli:
-    """``cli("-u", "qa-reviewer", "release", ..., stdin="pw\\n")``: run ``main`` and capture."""
-    monkeypatch.chdir(tmp_path)  # no stray vein2vein.toml or vein2vein.db is picked up
-    monkeypatch.delenv("VEIN2VEIN_USER", raising=False)
-    monkeypatch.delenv("VEIN2VEIN_CONFIG", raising=False)
-
-    def run(*args: str, stdin: str | None = None) -> Result:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
-        capsys.readouterr()
-        code = main(list(args))
-        out, err = capsys.readouterr()
-        return Result(code, _ANSI.sub("", out), _ANSI.sub("", err))
-
-    return run
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.text
-    return result
 
 
 def table_counts(path: Path) -> dict[str, int]:
@@ -202,7 +162,7 @@ def test_intake_import_decides_each_donation(world: World, cli: Cli, tmp_path: P
         tmp_path / "intake.csv",
         [{"din": good}, {"din": bad, "cd3_count [10^9 cells]": "0.45"}],
     )
-    r = ok(cli("-u", "qc-analyst", "intake", "import", str(path)))
+    r = assert_ok(cli("-u", "qc-analyst", "intake", "import", str(path)))
     assert "intake against apheresis-intake" in r.text
     assert good in r.text and bad in r.text
     assert "accepted" in r.text and "rejected" in r.text
@@ -213,7 +173,7 @@ def test_intake_import_decides_each_donation(world: World, cli: Cli, tmp_path: P
         json.dumps([{**row, "accept_with_deviation": "no further apheresis possible"}]),
         encoding="utf-8",
     )
-    payload = ok(cli("-u", "qc-analyst", "intake", "import", str(data), "--json")).json()
+    payload = assert_ok(cli("-u", "qc-analyst", "intake", "import", str(data), "--json")).json()
     assert payload["spec"] == "apheresis-intake"
     assert payload["spec_sha256"] == INTAKE_SPEC.sha256
     (donation,) = payload["donations"]
@@ -284,19 +244,19 @@ def test_release_from_results_to_certificate(world: World, cli: Cli, tmp_path: P
     assert len(entered["results"]) == len(RELEASE)
     assert entered["investigations"] == entered["deviations"] == entered["notifications"] == []
 
-    r = ok(
+    r = assert_ok(
         cli(
             *("-u", "operator", "release", "enter", batch),
             *("--analyte", "sterility_14d", "--value", "no growth", "--method", "USP <71>"),
         )
     )
     assert "1 result(s) entered" in r.text
-    r = ok(
+    r = assert_ok(
         cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68")
     )
     assert f"{batch}: patient 20 kg, dose volume 68 mL" in r.text
 
-    review = ok(
+    review = assert_ok(
         cli(
             *("-u", "qc-analyst", "release", "review", batch, "--password-stdin", "--json"),
             stdin=f"{PASSWORD}\n",
@@ -312,7 +272,7 @@ def test_release_from_results_to_certificate(world: World, cli: Cli, tmp_path: P
     assert items["car_t_dose"]["value"] == 2.0
     assert batch_status(world, batch) == "quarantine"
 
-    r = ok(
+    r = assert_ok(
         cli(
             *("-u", "qa-reviewer", "release", "decide", batch),
             *("--disposition", "released", "--password-stdin"),
@@ -327,7 +287,7 @@ def test_release_from_results_to_certificate(world: World, cli: Cli, tmp_path: P
     ]
 
     out = tmp_path / "out" / "coa.pdf"
-    r = ok(cli("release", "coa", batch, "--out", str(out)))
+    r = assert_ok(cli("release", "coa", batch, "--out", str(out)))
     assert "certificate of analysis written to" in r.text
     assert out.read_bytes().startswith(b"%PDF")
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(out).pages).split())
@@ -342,7 +302,7 @@ def test_a_refused_disposition_exits_1_with_its_reasons(
     batch = world.batches[1]
     entered = results_in(cli, world, batch, tmp_path, vcn="6.2")
     assert entered["investigations"] == ["OOS-000001"]
-    r = ok(
+    r = assert_ok(
         cli(
             "-u",
             "operator",
@@ -358,7 +318,9 @@ def test_a_refused_disposition_exits_1_with_its_reasons(
         )
     )
     assert "OOS investigation OOS-000002 opened" in r.text and "viability 70 % < 80 %" in r.text
-    ok(cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68"))
+    assert_ok(
+        cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68")
+    )
 
     decide = ("release", "decide", batch, "--password-stdin", "--disposition")
     before = table_counts(world.path)
@@ -368,7 +330,7 @@ def test_a_refused_disposition_exits_1_with_its_reasons(
     assert "the results have not been reviewed against the specification" in r.text
     assert table_counts(world.path) == before
 
-    ok(
+    assert_ok(
         cli(
             *("-u", "qc-analyst", "release", "review", batch, "--password-stdin"),
             stdin=f"{PASSWORD}\n",
@@ -396,7 +358,7 @@ def test_a_refused_disposition_exits_1_with_its_reasons(
     assert after == before
     assert batch_status(world, batch) == "quarantine"
 
-    r = ok(
+    r = assert_ok(
         cli(
             "-u",
             "qa-reviewer",
@@ -457,7 +419,7 @@ def test_spec_evaluate_exits_0_on_pass_and_1_on_fail(cli: Cli, tmp_path: Path) -
         return path
 
     context = ("--weight-kg", "20", "--dose-volume-ml", "68")
-    r = ok(cli("spec", "evaluate", "anti-cd19-cart-release", str(results()), *context))
+    r = assert_ok(cli("spec", "evaluate", "anti-cd19-cart-release", str(results()), *context))
     assert "overall: PASS" in r.text
 
     r = cli("spec", "evaluate", "anti-cd19-cart-release", str(results(vcn="6.2")), *context)
@@ -471,8 +433,10 @@ def test_spec_evaluate_exits_0_on_pass_and_1_on_fail(cli: Cli, tmp_path: Path) -
 
 
 def review_and_dose(cli: Cli, batch: str) -> None:
-    ok(cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68"))
-    ok(
+    assert_ok(
+        cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68")
+    )
+    assert_ok(
         cli(
             *("-u", "qc-analyst", "release", "review", batch, "--password-stdin"),
             stdin=f"{PASSWORD}\n",
@@ -485,7 +449,7 @@ def test_an_open_oos_blocks_release_until_qa_closes_it(
 ) -> None:
     batch = world.batches[1]
     assert results_in(cli, world, batch, tmp_path, vcn="9.0")["investigations"] == ["OOS-000001"]
-    ok(
+    assert_ok(
         cli(
             *("-u", "operator", "release", "enter", batch, "--analyte", "vcn"),
             *("--value", "1.8", "--unit", "copies/cell"),
@@ -513,7 +477,7 @@ def test_an_open_oos_blocks_release_until_qa_closes_it(
         stdin=f"{PASSWORD}\n",
     )
     assert r.code == 3 and "may not investigation.close" in r.text
-    closed = ok(
+    closed = assert_ok(
         cli(
             *close,
             *("--outcome", "invalidated", "--conclusion", "ddPCR plate mis-loaded", "--json"),
@@ -524,11 +488,11 @@ def test_an_open_oos_blocks_release_until_qa_closes_it(
     assert query(world.path, "SELECT status FROM assay_results WHERE value = 9.0") == [
         ("invalidated",)
     ]
-    assert ok(cli("investigation", "list", "--status", "closed", "--json")).json()[0]["code"] == (
-        "OOS-000001"
-    )
-    assert ok(cli("release", "problems", batch)).code == 0
-    ok(cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n"))
+    assert assert_ok(cli("investigation", "list", "--status", "closed", "--json")).json()[0][
+        "code"
+    ] == ("OOS-000001")
+    assert assert_ok(cli("release", "problems", batch)).code == 0
+    assert_ok(cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n"))
     assert batch_status(world, batch) == "released"
 
 
@@ -556,25 +520,25 @@ def test_qa_assesses_a_deviation_for_a_lot_and_links_it_to_another(
     r = cli("-u", "qa-reviewer", *assess, "--conclusion", "maybe", *reason, stdin=pw)
     assert r.code == 2 and "field 'conclusion'" in r.text
     qa = ("-u", "qa-reviewer", *assess)
-    made = ok(cli(*qa, "--conclusion", "no-impact", *reason, "--json", stdin=pw)).json()
+    made = assert_ok(cli(*qa, "--conclusion", "no-impact", *reason, "--json", stdin=pw)).json()
     assert (made["conclusion"], made["problem"]) == ("no_impact", "DEV-000001")
 
-    shown = ok(cli("batch", "show", batch, "--json")).json()
+    shown = assert_ok(cli("batch", "show", batch, "--json")).json()
     [problem] = shown["problems"]
     assert problem["assessment"]["conclusion"] == "no_impact"
     assert problem["assessment"]["valid"] is True
     assert "Quinn Reviewer (qa-reviewer)" in problem["assessment"]["signature"]
     assert problem["blocks_release"] is None
-    assert "QA: no impact" in ok(cli("batch", "show", batch)).text
-    ok(cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n"))
+    assert "QA: no impact" in assert_ok(cli("batch", "show", batch)).text
+    assert_ok(cli(*decide, "--disposition", "released", stdin=f"{PASSWORD}\n"))
     html = tmp_path / "coa.html"
-    ok(cli("release", "coa", batch, "--out", str(html)))
+    assert_ok(cli("release", "coa", batch, "--out", str(html)))
     assert "No impact on this lot" in html.read_text()
 
     link = ("-u", "qc-analyst", "release", "link", "DEV-000001", "--batch", other)
     r = cli(*link, "--via", "corridor")
     assert r.code == 2 and "field 'via'" in r.text
-    linked = ok(cli(*link, "--via", "material", "--detail", "bag rack 4", "--json")).json()
+    linked = assert_ok(cli(*link, "--via", "material", "--detail", "bag rack 4", "--json")).json()
     assert (linked["via"], linked["detail"]) == ("material", "bag rack 4")
     listed = cli("release", "problems", other)
     assert listed.code == 1 and "through its material" in listed.text
@@ -584,7 +548,7 @@ def test_intake_correct_through_the_cli(world: World, cli: Cli, tmp_path: Path) 
     din = world.dins[0]
     # A decimal slipped: 0.15 is a possible count, but below the 0.6 x 10^9 minimum.
     typo = intake_csv(tmp_path / "typo.csv", [{"din": din, "cd3_count [10^9 cells]": "0.15"}])
-    ok(cli("-u", "qc-analyst", "intake", "import", str(typo)))
+    assert_ok(cli("-u", "qc-analyst", "intake", "import", str(typo)))
     assert query(world.path, "SELECT status FROM donations WHERE din = ?", din) == [("rejected",)]
     fixed = intake_csv(tmp_path / "fixed.csv", [{"din": din}])
     again = cli("-u", "qc-analyst", "intake", "import", str(fixed))
@@ -595,7 +559,7 @@ def test_intake_correct_through_the_cli(world: World, cli: Cli, tmp_path: Path) 
     r = cli(*correct, "--value", "1.5", "--unit", "10^9 cells", "--reason", " ")
     assert r.code == 2 and "field 'reason'" in r.text
     assert table_counts(world.path) == before
-    payload = ok(
+    payload = assert_ok(
         cli(
             *correct,
             *("--value", "1.5", "--unit", "10^9 cells", "--json"),
@@ -615,9 +579,11 @@ def test_intake_correct_through_the_cli(world: World, cli: Cli, tmp_path: Path) 
 def test_review_prints_each_unit_once(world: World, cli: Cli, tmp_path: Path) -> None:
     batch = world.batches[0]
     results_in(cli, world, batch, tmp_path)
-    ok(cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68"))
+    assert_ok(
+        cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68")
+    )
 
-    r = ok(
+    r = assert_ok(
         cli(
             *("-u", "qc-analyst", "release", "review", batch, "--password-stdin"),
             stdin=f"{PASSWORD}\n",
@@ -686,8 +652,10 @@ def test_a_review_that_cannot_decide_the_lot_says_so_and_exits_1(
     assert r.code == 1, r.text
     assert "its outcome is invalid" in r.text and "car_t_dose (invalid)" in r.text
     assert table_counts(world.path)["signatures"] == before["signatures"] + 1  # stored, signed
-    ok(cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68"))
-    ok(
+    assert_ok(
+        cli("-u", "qc-analyst", "release", "dose", batch, "--weight-kg", "20", "--volume-ml", "68")
+    )
+    assert_ok(
         cli(
             "-u", "qc-analyst", "release", "review", batch, "--password-stdin",
             stdin=f"{PASSWORD}\n",

@@ -38,7 +38,14 @@ from vein2vein.records import (
 )
 from vein2vein.release import ResultRow, decide, enter_results, review
 from vein2vein.specs import Result, shipped_spec
-from vein2vein.testing import PASSING_RELEASE, PASSWORD, Network, make_batch, make_donation
+from vein2vein.testing import (
+    PASSING_INTAKE,
+    PASSING_RELEASE,
+    PASSWORD,
+    Network,
+    make_batch,
+    make_donation,
+)
 
 RELEASE_SPEC = shipped_spec("anti-cd19-cart-release")
 INTAKE_SPEC = shipped_spec("apheresis-intake")
@@ -235,26 +242,9 @@ def test_parallel_closes_of_one_deviation_have_one_winner(network: Network) -> N
     assert count(network, Signature, *signed) == 1
 
 
-INTAKE: dict[str, tuple[str, str | None]] = {
-    "tnc": ("3.2", "10^9 cells"),
-    "cd3_count": ("1.5", "10^9 cells"),
-    "cd3_percent": ("45", "%"),
-    "viability": ("95", "%"),
-    "cd4_cd8_ratio": ("1.4", None),
-    "hematocrit": ("3", "%"),
-    "granulocytes": ("5", "%"),
-    "monocytes": ("25", "%"),
-    "hiv_1_2": ("non-reactive", None),
-    "hbv": ("negative", None),
-    "hcv": ("non-reactive", None),
-    "htlv_1_2": ("negative", None),
-    "syphilis": ("non-reactive", None),
-}
-
-
 def _intake(db: Database, actor: Any, arg: Any) -> str:
     _proof, (din, cd3) = arg
-    values = {**INTAKE, "cd3_count": (cd3, "10^9 cells")}
+    values = {**PASSING_INTAKE, "cd3_count": (cd3, "10^9 cells")}
     results = tuple(Result(analyte=a, value=v, unit=u) for a, (v, u) in values.items())
     with db.unit_of_work(actor) as uow:
         return str(decide_intake(uow, Characterization(din, results, None, 2), INTAKE_SPEC).status)

@@ -8,6 +8,7 @@ a real system of record.
 
 from __future__ import annotations
 
+from ._cli import Cli, CliResult, assert_ok
 from ._factories import (
     PASSING_INTAKE,
     PASSING_RELEASE,
@@ -24,8 +25,11 @@ __all__ = [
     "PASSING_INTAKE",
     "PASSING_RELEASE",
     "PASSWORD",
+    "Cli",
+    "CliResult",
     "Network",
     "accept_donations",
+    "assert_ok",
     "assert_records_equal",
     "make_batch",
     "make_donation",
