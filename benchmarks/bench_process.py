@@ -101,9 +101,9 @@ from vein2vein.records import (
 from vein2vein.simulate._sensors import PARAMETERS, synthetic_trajectories
 from vein2vein.testing import accept_donations, make_network
 
-# The modules themselves (``vein2vein.process.monitor`` is also the name of a function).
-ingest_mod = importlib.import_module("vein2vein.process.ingest")
-monitor_mod = importlib.import_module("vein2vein.process.monitor")
+# The modules themselves, where the helpers live (``monitor`` is also the name of a function).
+ingest_mod = importlib.import_module("vein2vein.process.monitoring.ingest")
+monitor_mod = importlib.import_module("vein2vein.process.monitoring.monitor")
 
 NOTE = NOISE_NOTE + "compare the ratios and shares measured side by side in one process."
 EVERY_MIN = 30  # ingest: minutes between readings of one series (the simulator's default)

@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="50000", help="synthetic sizes, comma-separated")
     args = parser.parse_args(argv)
 
-    from vein2vein.singlecell._scale import gpu_available
     from vein2vein.singlecell.pp import qc
+    from vein2vein.singlecell.profile._scale import gpu_available
 
     if not gpu_available():
         print("no GPU path here: rapids_singlecell and a CUDA device are needed", file=sys.stderr)

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from vein2vein.clinical._crs import CRSObservation, grade_crs
-from vein2vein.clinical._ctcae import (
+from vein2vein.clinical.grading._crs import CRSObservation, grade_crs
+from vein2vein.clinical.grading._ctcae import (
     DEFAULT_ANC_LLN_PER_MM3,
     grade_febrile_neutropenia,
     grade_neutropenia,
 )
-from vein2vein.clinical._icans import ICANSObservation, grade_icans
+from vein2vein.clinical.grading._icans import ICANSObservation, grade_icans
 from vein2vein.errors import InvalidInputError
 
 

@@ -17,7 +17,7 @@ from vein2vein.clinical import (
     read_observations_csv,
     toxicity_episodes,
 )
-from vein2vein.clinical._icans import ICANSObservation
+from vein2vein.clinical.grading._icans import ICANSObservation
 from vein2vein.errors import InvalidInputError
 
 

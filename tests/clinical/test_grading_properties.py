@@ -7,9 +7,9 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from vein2vein.clinical._crs import CRSObservation, grade_crs
-from vein2vein.clinical._ctcae import grade_febrile_neutropenia, grade_neutropenia
-from vein2vein.clinical._icans import ICANSObservation, grade_icans
+from vein2vein.clinical.grading._crs import CRSObservation, grade_crs
+from vein2vein.clinical.grading._ctcae import grade_febrile_neutropenia, grade_neutropenia
+from vein2vein.clinical.grading._icans import ICANSObservation, grade_icans
 
 FAST = settings(max_examples=150, deadline=None)
 

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from vein2vein.clinical._outcomes import (
+from vein2vein.clinical.outcomes import (
     MIN_EVENTS,
     cox_model,
     holm_adjust,

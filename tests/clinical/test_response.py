@@ -10,16 +10,7 @@ from typing import Any
 
 import pytest
 
-from vein2vein.clinical._imwg import (
-    IMWGAssessment,
-    MRDResult,
-    MyelomaLabs,
-    assess_imwg,
-    imwg_mrd_status,
-)
-from vein2vein.clinical._iwcll import IwCLLAssessment, assess_iwcll
-from vein2vein.clinical._lugano import LuganoAssessment, TargetLesion, assess_lugano
-from vein2vein.clinical._outcome_times import (
+from vein2vein.clinical.outcomes._times import (
     DatedResponse,
     PatientCourse,
     best_overall_response,
@@ -28,6 +19,15 @@ from vein2vein.clinical._outcome_times import (
     overall_survival,
     progression_free_survival,
 )
+from vein2vein.clinical.response._imwg import (
+    IMWGAssessment,
+    MRDResult,
+    MyelomaLabs,
+    assess_imwg,
+    imwg_mrd_status,
+)
+from vein2vein.clinical.response._iwcll import IwCLLAssessment, assess_iwcll
+from vein2vein.clinical.response._lugano import LuganoAssessment, TargetLesion, assess_lugano
 from vein2vein.errors import InvalidInputError
 
 D = dt.date

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from vein2vein.clinical._stein import (
+from vein2vein.clinical.kinetics._stein import (
     PARAMETER_NAMES,
     THETA_NAMES,
     TYPICAL_PATIENT,

@@ -23,7 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from vein2vein.cli import main
 from vein2vein.errors import AuditIntegrityError, PermissionDeniedError, SigningKeyError
 from vein2vein.identity import register_patient
-from vein2vein.process.ingest import ingest_readings, register_parameter
+from vein2vein.process.monitoring.ingest import ingest_readings, register_parameter
 from vein2vein.records import (
     AuditCheckpoint,
     AuditEntry,

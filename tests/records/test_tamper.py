@@ -21,7 +21,7 @@ from sqlalchemy import func, insert, select, text
 from vein2vein.cli import main
 from vein2vein.cli.sessions import open_cli_sessions
 from vein2vein.identity import register_patient
-from vein2vein.process.ingest import ingest_readings, register_parameter
+from vein2vein.process.monitoring.ingest import ingest_readings, register_parameter
 from vein2vein.records import (
     AssayResult,
     AuditEntry,

@@ -11,8 +11,8 @@ import scirpy as ir
 from anndata import AnnData
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.singlecell._io_tcr import quiet_awkward
 from vein2vein.singlecell.io import read_tcr
+from vein2vein.singlecell.io._tcr import quiet_awkward
 from vein2vein.singlecell.tl import EXPANSION_CLASSES, define_clonotypes
 
 CARPALL = Path(__file__).parents[2].parent / "shared" / "data" / "carpall"

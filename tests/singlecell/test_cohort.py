@@ -12,8 +12,8 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.singlecell._cohort import compare_cohort, read_groups
-from vein2vein.singlecell._profile_model import ProductProfile
+from vein2vein.singlecell.profile._cohort import compare_cohort, read_groups
+from vein2vein.singlecell.profile._model import ProductProfile
 
 # Hollander & Wolfe (1973), p. 69: permeability constants of the human chorioamnion at
 # term (x) and at 12-26 weeks (y); the worked example of R's ?wilcox.test, whose output

@@ -86,7 +86,7 @@ def test_agreement_needs_the_same_cells(cells) -> None:
 
 
 def test_gpu_backend_is_refused_clearly_without_a_gpu(cells) -> None:
-    from vein2vein.singlecell._scale import gpu_available
+    from vein2vein.singlecell.profile._scale import gpu_available
 
     if gpu_available():
         pytest.skip("a GPU path is available on this machine (tests/singlecell/test_gpu.py)")

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from scipy import sparse
 
-from vein2vein.singlecell._scale import gpu_available
 from vein2vein.singlecell.pp import embed, embedding_agreement, qc
 from vein2vein.singlecell.profile import ProfileParams, profile_sample
+from vein2vein.singlecell.profile._scale import gpu_available
 
 from .conftest import SMALL_UNSORTED
 

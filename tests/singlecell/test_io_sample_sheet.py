@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.singlecell._io_tcr import quiet_awkward
 from vein2vein.singlecell.io import (
     SAMPLE_SHEET_COLUMNS,
     Sample,
@@ -17,6 +16,7 @@ from vein2vein.singlecell.io import (
     load_sample,
     read_sample_sheet,
 )
+from vein2vein.singlecell.io._tcr import quiet_awkward
 
 from .conftest import SMALL_SORTED
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.singlecell._profile_model import (
+from vein2vein.singlecell.profile._model import (
     PROFILE_SCHEMA_VERSION,
     InputFile,
     ProductProfile,

@@ -9,14 +9,14 @@ import pytest
 
 from vein2vein.errors import InvalidInputError
 from vein2vein.simulate import synthetic_product
-from vein2vein.singlecell._scale import (
+from vein2vein.singlecell.io import read_sample_sheet
+from vein2vein.singlecell.profile import ProfileParams
+from vein2vein.singlecell.profile._scale import (
     choose_backend,
     gpu_available,
     profile_samples,
     read_h5ad_filtered,
 )
-from vein2vein.singlecell.io import read_sample_sheet
-from vein2vein.singlecell.profile import ProfileParams
 
 
 def test_dispatcher_chooses_the_cpu_without_rapids() -> None:

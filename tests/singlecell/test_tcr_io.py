@@ -11,9 +11,9 @@ import pytest
 import scirpy
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.singlecell._barcodes import prefix_barcodes, split_barcode
-from vein2vein.singlecell._io_tcr import quiet_awkward
 from vein2vein.singlecell.io import read_tcr
+from vein2vein.singlecell.io._barcodes import prefix_barcodes, split_barcode
+from vein2vein.singlecell.io._tcr import quiet_awkward
 
 CARPALL = Path(__file__).parents[2].parent / "shared" / "data" / "carpall"
 P02_PRODUCT_UNSORTED = CARPALL / "VDJ" / "CAR-T11141512" / "filtered_contig_annotations.csv"

@@ -16,9 +16,9 @@ from anndata import AnnData
 from scipy.spatial.distance import jaccard as jaccard_distance
 
 from vein2vein.errors import InvalidInputError
-from vein2vein.singlecell._tracking import jaccard, morisita_horn
 from vein2vein.singlecell.io import read_tcr
 from vein2vein.singlecell.tl import TrackingResult, timepoint_months, track_clones
+from vein2vein.singlecell.tl._tracking import jaccard, morisita_horn
 
 CARPALL = Path(__file__).parents[2].parent / "shared" / "data" / "carpall"
 # P02: sorted CD3+CAT+ and unsorted product (M0), sorted blood M02, sorted marrow M05 and M15
@@ -159,7 +159,7 @@ def test_tracking_plot_draws_each_top_clone(p02: TrackingResult) -> None:
 
 
 def test_report_draws_the_tracking_plot_through_pl(p02: TrackingResult) -> None:
-    from vein2vein.singlecell._profile_report import report_figures
+    from vein2vein.singlecell.profile._report import report_figures
 
     figures = report_figures(None, p02)
     assert [t for t, _ in figures] == ["Clone tracking: product clones over time"]

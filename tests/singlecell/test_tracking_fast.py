@@ -7,10 +7,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from vein2vein.singlecell._io_tcr import quiet_awkward
-from vein2vein.singlecell._tracking import jaccard, morisita_horn
 from vein2vein.singlecell.io import read_tcr
+from vein2vein.singlecell.io._tcr import quiet_awkward
 from vein2vein.singlecell.tl import define_clonotypes, track_clones
+from vein2vein.singlecell.tl._tracking import jaccard, morisita_horn
 
 from .conftest import CARPALL
 

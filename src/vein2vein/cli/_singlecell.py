@@ -90,8 +90,8 @@ def sc_profile(
     Diversity grows with the number of cells: to compare samples of different sizes, give
     them a common --diversity-depth (at most the smallest sample's TCR cells).
     """
-    from ..singlecell._sample_sheet import check_sample_files
     from ..singlecell.io import read_sample_sheet
+    from ..singlecell.io._sample_sheet import check_sample_files
     from ..singlecell.profile import (
         ProfileParams,
         profile_report,
@@ -144,7 +144,7 @@ def sc_profile(
                 profiles.append(profile)
                 bar.advance(task)
         else:
-            from ..singlecell._scale import profile_samples
+            from ..singlecell.profile._scale import profile_samples
 
             profiles = profile_samples(
                 rows,
@@ -189,8 +189,8 @@ def sc_track(
     .jaccard.csv, .state_origin.csv (product states of persisting and other clones) and
     .tracking.png.
     """
-    from ..singlecell._pipeline import ProfileParams, track_patient
     from ..singlecell.io import read_sample_sheet
+    from ..singlecell.profile._pipeline import ProfileParams, track_patient
 
     samples = list(read_sample_sheet(sheet, allow_outside=allow_outside).for_patient(patient))
     if not samples:

@@ -1,72 +1,77 @@
 """Clinical follow-up: toxicity grading (ASTCT CRS/ICANS, CTCAE), cellular kinetics.
 
-Grading
+One subpackage per concept; every public name is also public here.
+
+Grading (:mod:`.grading`)
     :func:`grade_crs`, :func:`grade_icans` (Lee et al. 2019 ASTCT consensus),
     :func:`grade_neutropenia`, :func:`grade_febrile_neutropenia` (CTCAE v5.0),
     :func:`grade_observations` and :func:`toxicity_episodes` for daily observations.
-Response
+Response (:mod:`.response`) and outcome times (:mod:`.outcomes`)
     :func:`assess_lugano` (Lugano 2014), :func:`assess_imwg` and
     :func:`imwg_mrd_status` (IMWG 2016, MRD with its assay sensitivity),
     :func:`assess_iwcll` (iwCLL 2018); :func:`best_overall_response`, duration of
     response, progression-free and overall survival (:func:`outcome_frame`).
-Outcomes linked to the product
+Outcomes linked to the product (:mod:`.outcomes`)
     :func:`kaplan_meier_by` (with log-rank), :func:`cox_model`, :func:`response_model`
     (patient-level cross-validation, permutation test, calibration),
     :func:`outcomes_report`.
-Records
+Follow-up records (:mod:`.followup`)
     :func:`record_infusion`, :func:`record_toxicity`, :func:`record_response`,
     :func:`record_kinetics` write the follow-up to the system of record;
     :func:`import_toxicity`, :func:`import_responses`, :func:`import_kinetics` store a
     CSV file of them all or nothing (read by :func:`read_observations_csv`,
     :func:`read_responses_csv`, :func:`read_kinetics_csv`);
-    :func:`patient_table` reads it back, one row per patient with the lot's attributes.
-Kinetics
+    :func:`patient_table` (:mod:`.outcomes`) reads it back, one row per patient with the
+    lot's attributes.
+Kinetics (:mod:`.kinetics`)
     :func:`nca` (Cmax, Tmax, AUC0-28, Clast, Tlast, persistence), the Stein et al. 2019
     expansion-contraction-persistence model (:func:`stein_curve`, :func:`fit_stein`,
     :data:`TYPICAL_PATIENT`), and :func:`exposure_by_response` per indication.
 
 ``docs/validation/grading.md`` and ``docs/validation/kinetics.md`` list what each
-method is checked against.
+method is checked against. What each subpackage may import is in its docstring;
+``_observation`` holds the base model they share.
 """
 
 from __future__ import annotations
 
-from ._crs import (
-    CRS_FEVER_C,
-    LOW_FLOW_MAX_L_MIN,
-    OXYGEN_MODES,
-    VASOPRESSORS,
-    CRSObservation,
-    grade_crs,
-)
-from ._csv import (
+from .followup import (
     KINETICS_COLUMNS,
+    RESPONSE_CATEGORIES,
     RESPONSE_COLUMNS,
+    RecordedFile,
+    import_kinetics,
+    import_responses,
+    import_toxicity,
     read_kinetics_csv,
     read_levels_csv,
     read_observations_csv,
     read_responses_csv,
+    record_infusion,
+    record_kinetics,
+    record_response,
+    record_toxicity,
 )
-from ._ctcae import DEFAULT_ANC_LLN_PER_MM3, grade_febrile_neutropenia, grade_neutropenia
-from ._episodes import (
+from .grading import (
+    CAPD_DELIRIUM_MIN,
+    CRS_FEVER_C,
+    DEFAULT_ANC_LLN_PER_MM3,
     EPISODE_COLUMNS,
+    ICE_MIN_AGE_YEARS,
+    LOW_FLOW_MAX_L_MIN,
+    OXYGEN_MODES,
+    VASOPRESSORS,
+    CRSObservation,
     DatedObservation,
+    ICANSObservation,
+    grade_crs,
+    grade_febrile_neutropenia,
+    grade_icans,
+    grade_neutropenia,
     grade_observations,
     toxicity_episodes,
 )
-from ._icans import CAPD_DELIRIUM_MIN, ICE_MIN_AGE_YEARS, ICANSObservation, grade_icans
-from ._imports import RecordedFile, import_kinetics, import_responses, import_toxicity
-from ._imwg import (
-    IMWG_MIN_MRD_SENSITIVITY,
-    MRD_SENSITIVITIES,
-    IMWGAssessment,
-    MRDResult,
-    MyelomaLabs,
-    assess_imwg,
-    imwg_mrd_status,
-)
-from ._iwcll import IwCLLAssessment, assess_iwcll
-from ._kinetics import (
+from .kinetics import (
     TYPICAL_PATIENT,
     NCAResult,
     SteinFit,
@@ -77,49 +82,47 @@ from ._kinetics import (
     plot_kinetics,
     stein_curve,
 )
-from ._lugano import (
-    LUGANO_MAX_TARGETS,
-    SPLEEN_NORMAL_CM,
-    LuganoAssessment,
-    TargetLesion,
-    assess_lugano,
-)
-from ._outcome_times import (
+from .outcomes import (
+    MIN_EVENTS,
+    PATIENT_COLUMNS,
     RESPONSE_ORDER,
+    CoxResult,
     DatedResponse,
+    KaplanMeierResult,
     OutcomeTime,
     PatientCourse,
-    best_overall_response,
-    duration_of_response,
-    outcome_frame,
-    overall_survival,
-    progression_free_survival,
-)
-from ._outcomes import (
-    MIN_EVENTS,
-    CoxResult,
-    KaplanMeierResult,
     ResponseModelResult,
+    best_overall_response,
     cox_model,
+    duration_of_response,
     holm_adjust,
     kaplan_meier_by,
+    outcome_frame,
     outcomes_report,
-    response_model,
-)
-from ._patient_table import (
-    PATIENT_COLUMNS,
+    overall_survival,
     patient_outcomes,
     patient_table,
     product_attributes,
+    progression_free_survival,
+    response_model,
 )
-from ._records import (
-    RESPONSE_CATEGORIES,
-    record_infusion,
-    record_kinetics,
-    record_response,
-    record_toxicity,
+from .response import (
+    IMWG_MIN_MRD_SENSITIVITY,
+    LUGANO_MAX_TARGETS,
+    MRD_SENSITIVITIES,
+    SPLEEN_NORMAL_CM,
+    IMWGAssessment,
+    IwCLLAssessment,
+    LuganoAssessment,
+    MRDResult,
+    MyelomaLabs,
+    ResponseCall,
+    TargetLesion,
+    assess_imwg,
+    assess_iwcll,
+    assess_lugano,
+    imwg_mrd_status,
 )
-from ._response import ResponseCall
 
 __all__ = [
     "CAPD_DELIRIUM_MIN",

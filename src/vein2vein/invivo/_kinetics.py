@@ -6,7 +6,7 @@ two pieces that are published to a piece that is not:
 * the vector (or LNP) in the body follows standard one-compartment pharmacokinetics
   with first-order elimination (Gibaldi & Perrier 1982, ch. 1);
 * the CAR+ cells, once they express the CAR, follow the expansion, contraction and
-  persistence phases of Stein et al. 2019 (see :mod:`vein2vein.clinical._stein`);
+  persistence phases of Stein et al. 2019 (see :mod:`vein2vein.clinical.kinetics._stein`);
 * the link between the two, neutralization by pre-existing anti-vector antibodies and
   uptake by target T cells with a delay before expression (integrating vector) or with
   expression that fades (mRNA), is our assumption, stated here so it can be argued with.

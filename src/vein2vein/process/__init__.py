@@ -1,8 +1,8 @@
 """Process monitoring: ingest, control charts and run rules, batch MSPC, capability.
 
-Ingest (:mod:`vein2vein.process.ingest`)
+Ingest (:mod:`vein2vein.process.ingest`, in :mod:`.monitoring`)
     :func:`register_parameter`, :func:`ingest_readings` (CSV/Parquet, validated whole).
-Monitoring (:mod:`vein2vein.process.monitor`)
+Monitoring (:mod:`vein2vein.process.monitor`, in :mod:`.monitoring`)
     :func:`set_baseline` (versioned Phase I limits), :func:`monitor` (one tick over every
     live batch; signals become deviations, once per excursion), :func:`chart_frame`.
 Batch multivariate SPC (:mod:`vein2vein.process.mspc`)
@@ -29,7 +29,6 @@ published worked numbers the tests reproduce.
 
 from __future__ import annotations
 
-from ._constants import ChartConstants, c4, chart_constants, d2, d3
 from ._results import (
     CapabilityResult,
     ChartResult,
@@ -41,6 +40,7 @@ from ._results import (
 )
 from .capability import capability, capability_by, cp_interval, cpk_interval
 from .charts import CHART_KINDS, cusum, ewma, imr, limits_from, residual_chart, xbar_r, xbar_s
+from .charts._constants import ChartConstants, c4, chart_constants, d2, d3
 from .ingest import IngestReport, ingest_readings, read_readings, register_parameter
 from .monitor import (
     DEFAULT_RULES,

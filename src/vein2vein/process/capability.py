@@ -52,9 +52,9 @@ from numpy.typing import NDArray
 from scipy import stats  # type: ignore[import-untyped]
 
 from ..errors import InvalidInputError
-from ._charts_common import as_values
-from ._constants import MAX_SUBGROUP, MIN_SUBGROUP, chart_constants
 from ._results import CapabilityResult, FloatArray, IndexEstimate
+from .charts._common import as_values
+from .charts._constants import MAX_SUBGROUP, MIN_SUBGROUP, chart_constants
 
 __all__ = ["capability", "capability_by", "cp_interval", "cpk_interval"]
 

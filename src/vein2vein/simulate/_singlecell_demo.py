@@ -59,9 +59,9 @@ def run_singlecell_demo(
     root = Path(data_dir)
     if not (root / "CARPALL_scRNAseq_CART_metadata.txt").is_file():
         return {"skipped": f"CARPALL data folder not found at {root}; single-cell demo skipped"}
-    from ..singlecell._pipeline import ProfileParams, track_patient
     from ..singlecell.io import carpall_sample_sheet
     from ..singlecell.profile import profile_report, profile_sample, save_profile
+    from ..singlecell.profile._pipeline import ProfileParams, track_patient
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
