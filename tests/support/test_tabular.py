@@ -39,16 +39,16 @@ def _error(tmp_path: Path, text: str, schema: TableSchema = SCHEMA) -> TableInpu
 def test_a_good_file(tmp_path: Path) -> None:
     path = tmp_path / "lots.csv"
     path.write_bytes(
-        "\ufeff\n LOT , Value [%],Status,DOSE\nL1, 91.5 ,PASSED,\n\nL2,89,failed,2e6\n".encode()
+        "\ufeff LOT , Value [%],Status,DOSE\nL1, 91.5 ,PASSED,\n\nL2,89,failed,2e6\n".encode()
     )
     frame = read_table(path, SCHEMA)
     assert frame.index.name == "line"
-    assert frame.index.tolist() == [3, 5]
+    assert frame.index.tolist() == [2, 4]
     assert list(frame.columns) == ["lot", "value", "status", "dose"]
     assert frame["lot"].tolist() == ["L1", "L2"]
     assert frame["value"].tolist() == [91.5, 89.0]
     assert frame["status"].tolist() == ["passed", "failed"]
-    assert math.isnan(frame.loc[3, "dose"]) and frame.loc[5, "dose"] == 2e6
+    assert math.isnan(frame.loc[2, "dose"]) and frame.loc[4, "dose"] == 2e6
 
 
 def test_blank_text_is_none_and_multiline_fields_count_their_lines(tmp_path: Path) -> None:
@@ -62,6 +62,8 @@ def test_blank_text_is_none_and_multiline_fields_count_their_lines(tmp_path: Pat
     ("text", "field", "line", "reason"),
     [
         ("", None, 1, "line 1: the file is empty; expected a header with lot,value"),
+        ("\n\n", None, 1, "line 1: the file is empty"),
+        ("\nlot,value\n", None, 1, "line 1: the first line (header) is empty"),
         ("lot,valu\nL1,9\n", "valu", 1, "line 1: unknown column(s) 'valu'; allowed: lot, value"),
         ("lot\nL1\n", "value", 1, "line 1: the header lacks column(s) value; found: lot"),
         ("lot,value,lot\n", "lot", 1, "line 1: column(s) lot appear more than once"),
@@ -114,6 +116,28 @@ def test_extra_columns_kept_and_short_rows_padded(tmp_path: Path) -> None:
         {"lot": "L1", "method": None, "CD3 [%]": "45"},
         {"lot": "L2", "method": "flow", "CD3 [%]": "50"},
     ]
+
+
+def test_a_row_converter_has_its_problems_located_and_collected_in_line_order(
+    tmp_path: Path,
+) -> None:
+    def convert(cells: dict[str, object]) -> dict[str, object]:
+        if cells["lot"] == "L2":
+            raise InvalidInputError("lot L2 is withdrawn", field="lot")
+        return {"lot": cells["lot"], "twice": 2 * float(str(cells["value"]))}
+
+    path = _write(tmp_path, "lot,value\nL1,1\nL2,2\nL3,x\nL4,4\n")
+    with pytest.raises(TableInputError) as info:
+        read_table(path, SCHEMA, row=convert)
+    assert (info.value.line, info.value.field) == (3, "lot")
+    assert info.value.reason == "line 3: lot L2 is withdrawn"
+    assert info.value.__notes__ == ["line 4, column 'value': 'x' is not a number"]
+    path = _write(tmp_path, "lot,value\nL1,1\nL4,4\n")
+    frame = read_table(path, SCHEMA, row=convert)
+    assert frame.to_dict("index") == {
+        2: {"lot": "L1", "twice": 2.0},
+        3: {"lot": "L4", "twice": 8.0},
+    }
 
 
 def test_text_already_read(tmp_path: Path) -> None:

@@ -8,10 +8,10 @@ raises one :class:`~vein2vein.errors.TableInputError` that names the file, the l
 and the column of the first problem, with the others found in the same pass (up to
 20) attached as notes. The same rules hold for every CSV file vein2vein reads:
 
-- UTF-8, with or without a byte-order mark; the header is the first non-blank row,
-  its names matched without regard to case or surrounding blanks (an undeclared
-  column the schema keeps is named as the header writes it); blank rows are
-  skipped; every cell is stripped of surrounding blanks.
+- UTF-8, with or without a byte-order mark; the header is the first line, its names
+  matched without regard to case or surrounding blanks (an undeclared column the
+  schema keeps is named as the header writes it); blank rows below it are skipped;
+  every cell is stripped of surrounding blanks.
 - A header that names a column that is not declared (reported first: a misspelt
   name is the likely cause of a missing one), lacks a required one or names one
   twice is refused, unless the schema keeps undeclared columns: a misspelt optional
@@ -36,7 +36,7 @@ import io
 import math
 import os
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
@@ -219,37 +219,52 @@ def read_text_file(path: str | os.PathLike[str]) -> str:
         raise InvalidInputError(msg, file=name) from None
 
 
+def _at_line(exc: InvalidInputError, line: int, name: str) -> TableInputError:
+    where = f"line {line}"
+    located = TableInputError(f"{where}: {exc.reason}", file=name, field=exc.field, line=line)
+    for note in getattr(exc, "__notes__", ()):
+        located.add_note(f"{where}: {note}")
+    return located
+
+
 def raise_collected(problems: Sequence[InvalidInputError]) -> None:
     """Raise the first problem with the next :data:`MAX_NOTES` as notes; none: return.
 
+    A note is the problem's reason, with its field when the reason does not name it.
+
     Examples
     --------
-    >>> problems = [InvalidInputError(f"line {n}: bad") for n in (2, 3)]
+    >>> problems = [InvalidInputError(f"line {n}: bad", field="dose") for n in (2, 3)]
     >>> try:
     ...     raise_collected(problems)
     ... except InvalidInputError as exc:
     ...     print(exc.reason, exc.__notes__)
-    line 2: bad ['line 3: bad']
+    line 2: bad ["line 3: bad (field 'dose')"]
     """
     if not problems:
         return
     first = problems[0]
     for other in problems[1 : 1 + MAX_NOTES]:
-        first.add_note(other.reason)
+        named = other.field is None or repr(other.field) in other.reason
+        first.add_note(other.reason if named else f"{other.reason} (field {other.field!r})")
     if len(problems) > 1 + MAX_NOTES:
         first.add_note(f"... and {len(problems) - 1 - MAX_NOTES} more problem(s)")
     raise first
 
 
 def _rows(text: str, name: str) -> Iterator[tuple[int, list[str]]]:
+    """Every row with its line, cells stripped (blank rows too: line 1 must be the header)."""
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         for row in reader:
-            if any(cell.strip() for cell in row):
-                yield reader.line_num, [cell.strip() for cell in row]
+            yield reader.line_num, [cell.strip() for cell in row]
     except csv.Error as exc:
         msg = f"line {reader.line_num}: not a readable CSV file: {exc}"
         raise TableInputError(msg, file=name, line=reader.line_num) from None
+
+
+def _blank(cells: list[str]) -> bool:
+    return not any(cells)
 
 
 def _header(
@@ -299,6 +314,7 @@ def read_table(
     schema: TableSchema,
     *,
     text: str | None = None,
+    row: Callable[[dict[str, Any]], Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     r"""Read a CSV file against ``schema``: the checked cells, indexed by line.
 
@@ -310,6 +326,10 @@ def read_table(
         The declared columns.
     text
         The file's content when it is already read (``source`` then only names it).
+    row
+        Converts the checked cells of one row (by column) into the row's values; an
+        :class:`~vein2vein.errors.InvalidInputError` it raises is located at the row's
+        line and collected with the other problems, in line order.
 
     Returns
     -------
@@ -317,7 +337,8 @@ def read_table(
         One row per non-blank data row, indexed by its line (``line``), with the
         declared columns the header names, in declared order (text as ``str`` or
         ``None``, numbers as ``float``), then, when the schema keeps them, the other
-        columns, named as the header writes them, as stripped text.
+        columns, named as the header writes them, as stripped text; with ``row``, the
+        values it gives.
 
     Raises
     ------
@@ -355,11 +376,11 @@ def read_table(
     content = read_text_file(source) if text is None else text
     rows = _rows(content, name)
     first = next(rows, None)
-    if first is None:
-        expected = (
-            f"; expected a header with {','.join(schema.required)}" if schema.required else ""
-        )
-        msg = f"line 1: the file is empty{expected}"
+    if first is None or _blank(first[1]):
+        needed = ",".join(schema.required)
+        expected = f"; expected a header with {needed}" if needed else ""
+        what = "the file" if all(_blank(cells) for _, cells in rows) else "the first line (header)"
+        msg = f"line 1: {what} is empty{expected}"
         raise TableInputError(msg, file=name, line=1)
     columns, _ = _header(first[1], first[0], schema, name)
     declared = [c for c in schema.columns if c.name in columns]
@@ -369,6 +390,8 @@ def read_table(
     records: list[dict[str, Any]] = []
     lines: list[int] = []
     for line, cells in rows:
+        if _blank(cells):
+            continue
         if len(cells) > len(columns) or (
             len(cells) < len(columns) and schema.short_rows == "refuse"
         ):
@@ -388,14 +411,23 @@ def read_table(
         if bad:
             continue
         record.update((c, by_name.get(c, "")) for c in extra)
+        if row is not None:
+            try:
+                record = dict(row(record))
+            except InvalidInputError as exc:
+                problems.append(_at_line(exc, line, name))
+                continue
         records.append(record)
         lines.append(line)
     raise_collected(problems)
     if not records:
         msg = f"no {schema.what} below the header"
         raise TableInputError(msg, file=name)
+    index = pd.Index(lines, name="line")
+    if row is not None:
+        return pd.DataFrame(records, index=index)
     order = [c.name for c in declared] + extra
-    frame = pd.DataFrame(records, columns=order, index=pd.Index(lines, name="line"))
+    frame = pd.DataFrame(records, columns=order, index=index)
     for declared_column in declared:
         if declared_column.kind == "text":
             frame[declared_column.name] = frame[declared_column.name].astype(object)
