@@ -59,3 +59,10 @@ def test_save_figure_writes_the_same_bytes_and_closes_a_pyplot_figure(tmp_path: 
     assert path == tmp_path / "plot.png"
     assert path.read_bytes() == figure_png(_object_figure())
     assert not plt.fignum_exists(number)
+
+
+def test_save_figure_writes_the_format_of_the_suffix_without_a_date(tmp_path: Path) -> None:
+    svg = save_figure(_object_figure(), tmp_path / "a.svg").read_text(encoding="utf-8")
+    assert svg.lstrip().startswith("<?xml") and "<dc:date>" not in svg
+    pdf = save_figure(_object_figure(), tmp_path / "c.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF") and b"/CreationDate" not in pdf

@@ -25,6 +25,7 @@ FIGURE_DPI: Final = 110
 """Dots per inch of every PNG vein2vein writes (sharp on screen, small in an HTML page)."""
 
 _NO_SOFTWARE: Final = {"Software": None}
+_NO_DATE: Final = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}
 
 
 def _close(fig: Figure) -> None:
@@ -93,14 +94,17 @@ def figure_data_uri(fig: Figure, *, dpi: int = FIGURE_DPI) -> str:
 
 
 def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = FIGURE_DPI) -> Path:
-    """Write the figure as a PNG file (see :func:`figure_png`); the figure is closed.
+    """Write the figure to a file in the format its suffix names; the figure is closed.
+
+    A ``.png`` file (or one without a suffix) has the bytes of :func:`figure_png`;
+    ``.svg`` and ``.pdf`` are written by matplotlib, without their creation date.
 
     Parameters
     ----------
     fig
         A matplotlib figure.
     path
-        The file to write (a PNG, whatever its suffix).
+        The file to write.
     dpi
         Resolution; the house policy is :data:`FIGURE_DPI`.
 
@@ -113,15 +117,24 @@ def save_figure(fig: Figure, path: str | os.PathLike[str], *, dpi: int = FIGURE_
     ------
     OSError
         When the file cannot be written (the caller reports it).
+    ValueError
+        When matplotlib cannot write the format the suffix names.
 
     Examples
     --------
     >>> import tempfile, pathlib
     >>> from matplotlib.figure import Figure
-    >>> path = save_figure(Figure(figsize=(1, 1)), pathlib.Path(tempfile.mkdtemp()) / "f.png")
-    >>> path.read_bytes()[1:4]
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> save_figure(Figure(figsize=(1, 1)), folder / "f.png").read_bytes()[1:4]
     b'PNG'
+    >>> save_figure(Figure(figsize=(1, 1)), folder / "f.svg").read_text()[:5]
+    '<?xml'
     """
     target = Path(path)
-    target.write_bytes(figure_png(fig, dpi=dpi))
+    suffix = target.suffix.lower().lstrip(".")
+    if suffix in ("", "png"):
+        target.write_bytes(figure_png(fig, dpi=dpi))
+        return target
+    fig.savefig(target, dpi=dpi, metadata=_NO_DATE.get(suffix))
+    _close(fig)
     return target
