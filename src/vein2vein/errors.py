@@ -9,7 +9,8 @@ into exit code 2, the API into HTTP 422.
     Vein2veinError
     ├── InvalidInputError        bad input: names the file, the field and the reason
     │   ├── IdentityError        a DIN or other identifier that does not validate
-    │   └── SpecError            a specification that does not load
+    │   ├── SpecError            a specification that does not load
+    │   └── TableInputError      a CSV file that does not meet its declared columns (and line)
     ├── RecordNotFoundError      a record that does not exist
     ├── RecordConflictError      a write that collides with what is stored
     ├── ReasonRequiredError      a change to a signed or released record without a reason
@@ -46,6 +47,7 @@ __all__ = [
     "SignatureError",
     "SigningKeyError",
     "SpecError",
+    "TableInputError",
     "TransitionRefusedError",
     "Vein2veinError",
 ]
@@ -90,6 +92,26 @@ class IdentityError(InvalidInputError):
 
 class SpecError(InvalidInputError):
     """A specification document that does not load or validate."""
+
+
+class TableInputError(InvalidInputError):
+    """A table file (CSV) that does not meet its declared columns.
+
+    The reason starts with the line (``"line 4, column 'value': ..."``); :attr:`line`
+    holds it as a number (``None`` for a problem of the whole file); further problems
+    found in the same pass are attached as notes.
+    """
+
+    def __init__(
+        self,
+        reason: str,
+        *,
+        file: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.line = line
+        super().__init__(reason, file=file, field=field)
 
 
 class RecordNotFoundError(Vein2veinError, LookupError):

@@ -384,7 +384,7 @@ def test_bad_release_input_exits_2_and_writes_nothing(
     empty.write_text(f"batch,analyte,value\n{batch},viability,92\n{batch},vcn,\n")
     r = cli("-u", "operator", "release", "import", str(empty))
     assert r.code == 2
-    assert f"file {empty}, field 'value': line 3: value is empty" in r.text
+    assert f"file {empty}, field 'value': line 3, column 'value': empty" in r.text
 
     unknown = export_csv(tmp_path / "unknown.csv", batch)
     unknown.write_text(unknown.read_text() + f"{batch},cd19_purity,80,%\n")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from vein2vein.comparability import compare_sites
-from vein2vein.comparability._compare import format_number
+from vein2vein.comparability._compare import report_number
 from vein2vein.errors import InvalidInputError
 
 Network = Callable[..., pd.DataFrame]
@@ -203,5 +203,5 @@ def test_frame_checks(network: Network, label: str) -> None:
         (0.0, None, "0"),
     ],
 )
-def test_format_number(value: float, scale: float | None, text: str) -> None:
-    assert format_number(value, scale) == text
+def test_report_number(value: float, scale: float | None, text: str) -> None:
+    assert report_number(value, scale) == text

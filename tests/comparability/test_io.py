@@ -32,7 +32,7 @@ def test_reads_lots_with_optional_donor_and_bom(tmp_path: Path) -> None:
     [
         ("", None, "line 1: the file is empty"),
         ("lot,site,value\n", "cqa", "line 1: the header lacks column(s) cqa"),
-        ("lot,site,cqa,value,batch\n", "batch", "line 1: unknown column(s) batch"),
+        ("lot,site,cqa,value,batch\n", "batch", "line 1: unknown column(s) 'batch'"),
         ("lot,site,cqa,value,value\n", "value", "appear more than once"),
         ("lot,site,cqa,value\n", None, "no data lines"),
         ("lot,site,cqa,value\nL1,HUB-A,vcn\n", None, "line 2: 3 fields, the header has 4"),

@@ -301,7 +301,7 @@ MALFORMED = {
         _too_many_fields,
         InvalidInputError,
         None,
-        "line 3: 16 fields, but the header has 15",
+        "line 3: 16 fields, the header has 15",
     ),
     "already decided": (_already_decided, RecordConflictError, None, "already decided"),
 }
@@ -401,7 +401,7 @@ def test_the_unit_in_brackets_is_the_one_judged(network: Network, tmp_path: Path
 
 def test_an_empty_file_is_refused(tmp_path: Path) -> None:
     path = write_csv(tmp_path / "c.csv", [])
-    with pytest.raises(InvalidInputError, match="no donations in the file") as info:
+    with pytest.raises(InvalidInputError, match="no donations") as info:
         read_characterizations(path, SPEC)
     assert info.value.file == str(path)
     path = tmp_path / "c.json"

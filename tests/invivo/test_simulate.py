@@ -120,7 +120,8 @@ def test_scenario_files(tmp_path: Path):
         ("bad.yaml", "true_eff: [0.1]\n", "true_tox"),
         ("bad.yaml", "true_tox: 0.3\n", "true_tox"),
         ("bad.csv", "dose,true_tox,true_eff\n1,0.1,0.2\n2,0.2,-3\n", "true_eff"),
-        ("bad.csv", "dose,tox\n1,0.1\n", "true_tox"),
+        ("bad.csv", "dose,tox\n1,0.1\n", "tox"),
+        ("bad.csv", "dose,true_eff\n1,0.1\n", "true_tox"),
         ("bad.csv", "dose,true_tox\n2,0.1\n1,0.2\n", "dose"),
     ],
 )

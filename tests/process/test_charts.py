@@ -502,12 +502,12 @@ def test_cli_individual_charts(tmp_path: Path, capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("content", "chart", "field", "needle"),
     [
-        ("subgroup,reading\n1,2.0\n", "imr", "value", "missing column 'value'"),
-        ("value\n1.0\n2.0\nabc\n", "imr", "value", "line 4: value 'abc' is not a number"),
+        ("subgroup,reading\n1,2.0\n", "imr", "value", "the header lacks column(s) value"),
+        ("value\n1.0\n2.0\nabc\n", "imr", "value", "line 4, column 'value': 'abc' is not"),
         ("value\n1.0\n\n2.0\nnan\n", "imr", "value", "line 5"),
         ("value\n1.0\n", "imr", "values", "at least 2"),
-        ("value\n", "imr", "value", "no data rows"),
-        ("value\n1\n2\n", "xbar-r", "subgroup", "missing column 'subgroup'"),
+        ("value\n", "imr", None, "no data rows"),
+        ("value\n1\n2\n", "xbar-r", "subgroup", "the header lacks column(s) subgroup"),
         (
             "subgroup,value\n1,1\n1,2\n2,1\n2,2\n3,1\n3,2\n3,3\n",
             "xbar-r",
@@ -520,7 +520,7 @@ def test_cli_individual_charts(tmp_path: Path, capsys: pytest.CaptureFixture[str
     ],
 )
 def test_cli_bad_files_name_file_line_and_field(
-    tmp_path: Path, content: str, chart: str, field: str, needle: str
+    tmp_path: Path, content: str, chart: str, field: str | None, needle: str
 ) -> None:
     data = tmp_path / "bad.csv"
     data.write_text(content)

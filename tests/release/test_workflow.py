@@ -295,14 +295,18 @@ def test_an_instrument_export_is_imported_all_or_nothing(network: Network, tmp_p
 @pytest.mark.parametrize(
     ("text", "field", "message"),
     [
-        ("batch,analyte\nB,viability\n", "value", "line 1: missing column(s) value"),
+        ("batch,analyte\nB,viability\n", "value", "line 1: the header lacks column(s) value"),
         (
             "batch,analyte,value,units\nB,viability,92,%\n",
             "units",
-            "line 1: column 'units' is unknown",
+            "line 1: unknown column(s) 'units'",
         ),
-        ("batch,analyte,value\nB,viability,92\n\nB,vcn,\n", "value", "line 4: value is empty"),
-        ("batch,analyte,value\nB,viability,92\n,vcn,1\n", "batch", "line 3: batch is empty"),
+        (
+            "batch,analyte,value\nB,viability,92\n\nB,vcn,\n",
+            "value",
+            "line 4, column 'value': empty",
+        ),
+        ("batch,analyte,value\nB,viability,92\n,vcn,1\n", "batch", "line 3, column 'batch': empty"),
         ("batch,analyte,value,unit\nB,car_t_dose,1,000,cells\n", None, "line 2: 5 fields"),
         ("batch,analyte,value\n", None, "no result rows"),
     ],

@@ -88,7 +88,7 @@ def test_missing_column_empty_and_absent_sheets(tmp_path: Path) -> None:
     path = _sheet(
         tmp_path, ["S1,P1,M0,PROD,NoSo,a.h5"], header="sample,patient,timepoint,source,sort,gex"
     )
-    with pytest.raises(InvalidInputError, match="missing column") as err:
+    with pytest.raises(InvalidInputError, match="lacks column") as err:
         read_sample_sheet(path)
     assert err.value.field == "tcr"
     with pytest.raises(InvalidInputError, match="no samples"):

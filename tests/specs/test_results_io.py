@@ -45,16 +45,20 @@ def test_same_analyte_at_two_stages_is_allowed(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field", "reason"),
     [
-        ("", None, "empty file: expected a header row with the columns analyte, value"),
-        ("\n\n", None, "empty file"),
-        ("analyte\nviability\n", "value", "line 1: missing column 'value' (found: analyte)"),
-        ("value,unit\n85,%\n", "analyte", "line 1: missing column 'analyte'"),
-        ("analyte,value,unti\nviability,85,%\n", "unti", "line 1: unknown column 'unti'"),
-        ("analyte,value,value\nviability,85,86\n", "value", "line 1: column 'value' appears twice"),
-        ("analyte,value\n", None, "line 1: a header but no results"),
-        ("analyte,value\nviability,85\n,90\n", "analyte", "line 3: blank analyte"),
-        ("analyte,value\nviability,85,%\n", None, "line 2: 3 fields, but the header has 2"),
-        ("analyte,value,unit\nviability,85\n", None, "line 2: 2 fields, but the header has 3"),
+        ("", None, "line 1: the file is empty; expected a header with analyte,value"),
+        ("\n\n", None, "line 1: the file is empty"),
+        (
+            "analyte\nviability\n",
+            "value",
+            "line 1: the header lacks column(s) value; found: analyte",
+        ),
+        ("value,unit\n85,%\n", "analyte", "line 1: the header lacks column(s) analyte"),
+        ("analyte,value,unti\nviability,85,%\n", "unti", "line 1: unknown column(s) 'unti'"),
+        ("analyte,value,value\nviability,85,86\n", "value", "line 1: column(s) value appear more"),
+        ("analyte,value\n", None, "no results below the header"),
+        ("analyte,value\nviability,85\n,90\n", "analyte", "line 3, column 'analyte': empty"),
+        ("analyte,value\nviability,85,%\n", None, "line 2: 3 fields, the header has 2"),
+        ("analyte,value,unit\nviability,85\n", None, "line 2: 2 fields, the header has 3"),
         (
             "analyte,value\nviability,85\nendotoxin,<0.5\nViability,86\n",
             "analyte",
@@ -73,12 +77,12 @@ def test_bad_csv_files(tmp_path: Path, text: str, field: str | None, reason: str
 
 def test_line_numbers_count_multiline_fields(tmp_path: Path) -> None:
     text = 'analyte,value\nappearance,"conforms\n(slightly turbid)"\n,1\n'
-    with pytest.raises(InvalidInputError, match="line 4: blank analyte"):
+    with pytest.raises(InvalidInputError, match="line 4, column 'analyte': empty"):
         read_results_csv(_write(tmp_path, text))
 
 
 def test_unreadable_files(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInputError, match="cannot read the results"):
+    with pytest.raises(InvalidInputError, match="cannot read the file"):
         read_results_csv(tmp_path / "missing.csv")
     latin = tmp_path / "latin.csv"
     latin.write_bytes("analyte,value\nviabilité,85\n".encode("latin-1"))

@@ -15,7 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..errors import InvalidInputError
-from ..support import write_csv
+from ..support import save_figure, write_csv
 from ._common import console, emit_json, err_console, fail_with
 
 sc_app = typer.Typer(help="Single-cell product profiles: profile, track, compare, record.")
@@ -267,7 +267,7 @@ def sc_compare(
     if out is not None:
         folder = _out_dir(out)
         write_csv(table, folder / "cohort_comparison.csv")
-        result.plot().savefig(folder / "cohort_comparison.png", dpi=100)
+        save_figure(result.plot(), folder / "cohort_comparison.png")
     if as_json:
         emit_json(
             {

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +11,7 @@ import pandas as pd
 
 import vein2vein
 from vein2vein.errors import InvalidInputError
+from vein2vein.support import format_number
 
 from ._data import (
     DONOR_COLUMN,
@@ -27,9 +27,8 @@ from ._paired import PairedEquivalenceResult, paired_equivalence
 from ._quality_range import QualityRangeResult, quality_range
 from ._result_base import plain
 
-__all__ = ["ComparabilityResult", "CqaComparison", "compare_sites", "format_number"]
+__all__ = ["ComparabilityResult", "CqaComparison", "compare_sites", "report_number"]
 
-_MINUS = "\u2212"
 _TIDY_COLUMNS = [
     "cqa",
     "unit",
@@ -50,23 +49,12 @@ _TIDY_COLUMNS = [
 ]
 
 
-def format_number(value: float, scale: float | None = None) -> str:
-    """``value`` to two significant digits of ``scale`` (default: of itself), minus as −.
+def report_number(value: float | None, scale: float | None = None) -> str:
+    """``value`` to two significant digits of ``scale`` (default: itself), minus as −.
 
-    Numbers of a scale of 10^5 and more (cell doses) or below 10^-3 use the
-    e-notation with three significant digits.
+    The ``"report"`` style of :func:`vein2vein.support.format_number`.
     """
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    ref = abs(scale if scale is not None and math.isfinite(scale) and scale != 0 else value)
-    if ref == 0:
-        text = "0"
-    elif ref >= 1e5 or ref < 1e-3:
-        text = f"{value:.2e}"
-    else:
-        decimals = max(0, 1 - math.floor(math.log10(ref)))
-        text = f"{value:.{decimals}f}"
-    return text.replace("-", _MINUS)
+    return format_number(value, scale, style="report")
 
 
 def _unit(unit: str) -> str:
@@ -274,9 +262,9 @@ def _equivalence_sentence(
     basis = f"margin {res.margin_basis}"
     what = "the mean paired difference" if paired else "the difference"
     return (
-        f"{subject}: {test} {verdict} {reference} within ±{format_number(res.margin)}{u} "
+        f"{subject}: {test} {verdict} {reference} within ±{report_number(res.margin)}{u} "
         f"({basis}); {_level(res.ci_level)} CI of {what} "
-        f"{format_number(res.ci_low, res.margin)} to {format_number(res.ci_high, res.margin)}{u}"
+        f"{report_number(res.ci_low, res.margin)} to {report_number(res.ci_high, res.margin)}{u}"
     )
 
 
@@ -288,8 +276,8 @@ def _quality_range_sentence(
     whose = reference or "pooled network"
     return (
         f"{cqa}: {res.n_inside} of {res.n_test} {test} lots ({_percent(res.share_inside)}) "
-        f"inside the quality range {format_number(res.low, scale)} to "
-        f"{format_number(res.high, scale)}{u} ({whose} mean ± {res.k:g} SD); "
+        f"inside the quality range {report_number(res.low, scale)} to "
+        f"{report_number(res.high, scale)}{u} ({whose} mean ± {res.k:g} SD); "
         f"{_percent(res.required_share)} required: {'met' if res.meets else 'not met'}"
     )
 
@@ -299,8 +287,8 @@ def _site_effect_sentence(cqa: str, res: SiteEffectResult, unit: str) -> str:
     scale = res.within_site_sd
     return (
         f"{cqa}: random site effect over {res.n_sites} sites: between-site SD "
-        f"{format_number(res.between_site_sd, scale)}{u}, within-site SD "
-        f"{format_number(res.within_site_sd, scale)}{u}, ICC {res.icc:.2f}; "
+        f"{report_number(res.between_site_sd, scale)}{u}, within-site SD "
+        f"{report_number(res.within_site_sd, scale)}{u}, ICC {res.icc:.2f}; "
         f"likelihood-ratio test of the site variance p = {res.lrt_p_value:.2g} "
         f"({res.conclusion})"
     )

@@ -8,21 +8,17 @@ Every figure and the page carry the data's provenance label.
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import jinja2
 import numpy as np
 
 import vein2vein
 from vein2vein.errors import InvalidInputError
+from vein2vein.support import figure_data_uri, render
 
-from ._compare import ComparabilityResult, CqaComparison, format_number
+from ._compare import ComparabilityResult, CqaComparison, report_number
 from ._equivalence import EquivalenceResult
 from ._paired import PairedEquivalenceResult
 
@@ -39,12 +35,6 @@ _OTHER_COLOUR: Final = "#9a9a9a"
 _PASS_COLOUR: Final = "#1a7f37"
 _FAIL_COLOUR: Final = "#b42318"
 _BAND_COLOUR: Final = "#2ca25f"
-
-
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
 def _footnote(fig: Figure, label: str) -> None:
@@ -106,7 +96,7 @@ def _strip_plot(result: ComparabilityResult, comparison: CqaComparison) -> str:
         bbox_to_anchor=(1.01, 1.0),
     )
     _footnote(fig, result.label)
-    return _png(fig)
+    return figure_data_uri(fig)
 
 
 def _forest_row(
@@ -156,8 +146,8 @@ def _forest_plot(result: ComparabilityResult) -> str:
         ax.plot([est], [y], marker="o", color=colour, markersize=6)
         unit = f" {row['unit']}" if row["unit"] else ""
         ax.annotate(
-            f"{format_number(row['estimate'], m)} [{format_number(row['low'], m)}, "
-            f"{format_number(row['high'], m)}] vs ±{format_number(m)}{unit}",
+            f"{report_number(row['estimate'], m)} [{report_number(row['low'], m)}, "
+            f"{report_number(row['high'], m)}] vs ±{report_number(m)}{unit}",
             xy=(1.02, y),
             xycoords=("axes fraction", "data"),
             fontsize=8,
@@ -177,28 +167,7 @@ def _forest_plot(result: ComparabilityResult) -> str:
         fontsize=10,
     )
     _footnote(fig, result.label)
-    return _png(fig)
-
-
-def _load_template(name: str) -> str:
-    # Package resources, so that the template loads from a wheel or a zip as well.
-    return (files("vein2vein.comparability") / "templates" / name).read_text(encoding="utf-8")
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_load_template),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["num"] = lambda value, scale=None: format_number(value, scale)
-    env.filters["pvalue"] = lambda p: "n/a" if p is None else f"{p:.3g}"
-    env.filters["stat"] = lambda x: f"{x:.3f}".replace("-", "\u2212")
-    return env
+    return figure_data_uri(fig)
 
 
 def render_report_html(result: ComparabilityResult, *, generated_at: datetime | None = None) -> str:
@@ -227,17 +196,14 @@ def render_report_html(result: ComparabilityResult, *, generated_at: datetime | 
         {"c": c, "plot": _strip_plot(result, c), "pairs": None if c.paired is None else c.paired}
         for c in result.comparisons
     ]
-    return (
-        _environment()
-        .get_template("report.html.j2")
-        .render(
-            result=result,
-            sections=sections,
-            forest=_forest_plot(result) if result.comparisons else None,
-            generated=stamp.strftime("%Y-%m-%d %H:%M:%S UTC"),
-            version=vein2vein.__version__,
-            synthetic="SYNTHETIC" in result.label.upper(),
-        )
+    return render(
+        "vein2vein.comparability:report.html.j2",
+        result=result,
+        sections=sections,
+        forest=_forest_plot(result) if result.comparisons else None,
+        generated=stamp.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        version=vein2vein.__version__,
+        synthetic="SYNTHETIC" in result.label.upper(),
     )
 
 

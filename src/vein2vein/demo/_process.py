@@ -24,7 +24,7 @@ from ..process import (
 )
 from ..records import Actor, Batch, Database, get_record
 from ..simulate import PARAMETERS, Fault, PlannedDonation, synthetic_trajectories
-from ..support import SYNTHETIC_LABEL, write_csv
+from ..support import SYNTHETIC_LABEL, save_figure, write_csv
 
 __all__ = ["run_comparability", "run_process_monitoring"]
 
@@ -176,10 +176,7 @@ def _mspc(
 
 
 def _save(ax: Any, path: Path) -> None:
-    import matplotlib.pyplot as plt
-
-    ax.figure.savefig(path, dpi=100)
-    plt.close(ax.figure)
+    save_figure(ax.figure, path)
 
 
 def run_comparability(

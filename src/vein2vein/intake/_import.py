@@ -12,14 +12,12 @@ The whole file is one unit of work: any bad row stores nothing.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 
@@ -42,6 +40,7 @@ from ..specs import (
     evaluate,
     store_decision,
 )
+from ..support import Column, TableSchema, read_table
 
 __all__ = [
     "Characterization",
@@ -53,6 +52,14 @@ __all__ = [
 ]
 
 _RESERVED = {"din", "accept_with_deviation", "patient", "site", "notes"}
+# The analyte columns are named by the specification, so they are kept as the file writes
+# them; a donation without a row is not there, so trailing cells may be left out.
+_CSV_SCHEMA: Final = TableSchema(
+    tuple(Column(name, required=False, blank=True) for name in sorted(_RESERVED)),
+    what="donations",
+    extra="keep",
+    short_rows="pad",
+)
 _HEADER = re.compile(r"^\s*(?P<analyte>[^\[\]]+?)\s*(?:\[(?P<unit>[^\]]+)\])?\s*$")
 
 
@@ -127,24 +134,11 @@ def _rows_from_file(path: Path) -> list[tuple[int, dict[str, Any]]]:
             msg = "expected a JSON list of objects, one per donation"
             raise InvalidInputError(msg, file=str(path))
         return [(n, {_key(str(k)): v for k, v in d.items()}) for n, d in enumerate(data, start=1)]
-    reader = csv.reader(io.StringIO(text, newline=""))
-    rows: list[tuple[int, dict[str, Any]]] = []
-    try:
-        header = [_key(h) for h in next(reader, [])]
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue  # a blank line
-            if len(cells) > len(header):
-                msg = (
-                    f"line {reader.line_num}: {len(cells)} fields, but the header has "
-                    f"{len(header)} (is a comma missing its quotes?)"
-                )
-                raise InvalidInputError(msg, file=str(path))
-            rows.append((reader.line_num, dict(zip(header, cells, strict=False))))
-    except csv.Error as exc:
-        msg = f"line {reader.line_num}: not a readable CSV file: {exc}"
-        raise InvalidInputError(msg, file=str(path)) from None
-    return rows
+    frame = read_table(path, _CSV_SCHEMA, text=text)
+    return [
+        (line, {key: value for key, value in record.items() if value is not None})
+        for line, record in zip(frame.index.tolist(), frame.to_dict("records"), strict=True)
+    ]
 
 
 def read_characterizations(path: str | Path, spec: Specification) -> list[Characterization]:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..support import save_figure
 from ._simulate import OperatingCharacteristics
 
 __all__ = ["oc_report"]
@@ -34,8 +35,7 @@ def _bar(values: list[float], truth: pd.DataFrame, ylabel: str, title: str, out:
     twin.set_ylim(0, 1)
     twin.set_ylabel("true probability")
     twin.legend(loc="upper left", fontsize=8)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
+    save_figure(fig, out)
 
 
 def oc_report(oc: OperatingCharacteristics, *, out_dir: str | Path) -> Path:

@@ -9,16 +9,12 @@ doses, and the CRS/ICANS grades. The model is ours (see :mod:`._kinetics`).
 
 from __future__ import annotations
 
-import base64
-import io
 import math
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import jinja2
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -35,6 +31,7 @@ from ..records import (
     ResponseAssessment,
     ToxicityAssessment,
 )
+from ..support import figure_data_uri, render
 from ._exposure import population_exposure
 from ._kinetics import TYPICAL_LENTIVIRAL, TYPICAL_LNP_MRNA
 from ._kinetics_fit import InvivoFit, fit_invivo
@@ -42,7 +39,7 @@ from ._records import dosing_table
 from ._sliding import plot_sliding_scale, sliding_scale
 
 if TYPE_CHECKING:
-    from matplotlib.figure import Figure
+    pass
 
 __all__ = ["invivo_report", "invivo_table"]
 
@@ -101,12 +98,6 @@ def _kinetics(session: Session) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {k: (np.array(d), np.array(v)) for k, (d, v) in out.items()}
 
 
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _kinetics_plot(table: pd.DataFrame, curves: dict[str, Any], fits: dict[str, InvivoFit]) -> str:
     from matplotlib.figure import Figure
 
@@ -127,7 +118,7 @@ def _kinetics_plot(table: pd.DataFrame, curves: dict[str, Any], fits: dict[str, 
         ax.set_xlabel("days after dosing")
     axes[0].set_ylabel("CAR+ cells/uL")
     fig.tight_layout()
-    return _png(fig)
+    return figure_data_uri(fig)
 
 
 def _exposure_plot(exposure: pd.DataFrame, table: pd.DataFrame) -> str:
@@ -151,7 +142,7 @@ def _exposure_plot(exposure: pd.DataFrame, table: pd.DataFrame) -> str:
     ax.set_ylabel("Cmax, CAR+ cells/uL")
     ax.legend(fontsize=8)
     fig.tight_layout()
-    return _png(fig)
+    return figure_data_uri(fig)
 
 
 def _start(platform: str) -> Any:
@@ -245,7 +236,7 @@ def invivo_report(
             observed=observed,
             x_label=f"dose ({table['dose_unit'].iloc[0]})",
         )
-        sliding_png = _png(fig)
+        sliding_png = figure_data_uri(fig)
         sliding = curves_frame.attrs["fits"]
     except InvalidInputError as exc:
         sliding = {"error": exc.reason}
@@ -260,14 +251,11 @@ def invivo_report(
         )
         .reset_index()
     )
-    env = jinja2.Environment(autoescape=True, undefined=jinja2.StrictUndefined)
-    template = env.from_string(
-        files("vein2vein.invivo").joinpath("templates/report.html.j2").read_text("utf-8")
-    )
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "invivo_report.html"
     path.write_text(
-        template.render(
+        render(
+            "vein2vein.invivo:report.html.j2",
             label=label,
             synthetic=synthetic,
             generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),

@@ -20,7 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from ..errors import InvalidInputError
-from ..support import read_yaml_mapping
+from ..support import Column, TableSchema, read_table, read_yaml_mapping
 
 __all__ = [
     "OperatingCharacteristics",
@@ -37,6 +37,14 @@ MAX_TRIALS = 1_000_000
 MAX_SAMPLE_SIZE = 1_000
 """The largest dose-finding trial (patients) a simulation takes."""
 _SCENARIO_COLUMNS = ("dose", "true_tox", "true_eff")
+_SCENARIO_SCHEMA = TableSchema(
+    (
+        Column("dose", required=False, kind="number"),
+        Column("true_tox", kind="number"),
+        Column("true_eff", required=False, kind="number"),
+    ),
+    what="dose levels",
+)
 BoolArray = npt.NDArray[np.bool_]
 Progress = Callable[[int, int], None]
 
@@ -135,31 +143,7 @@ def load_scenario(path: str | Path) -> Scenario:
                 msg = "expected a list of probabilities, one per dose level"
                 raise InvalidInputError(msg, file=where, field=key)
     elif suffix == ".csv":
-        import io
-
-        try:
-            text = path.read_bytes().decode("utf-8-sig")
-        except OSError as exc:
-            msg = f"cannot read: {exc.strerror or exc}"
-            raise InvalidInputError(msg, file=where) from None
-        except UnicodeDecodeError as exc:
-            msg = f"not UTF-8 text (byte {exc.start} cannot be decoded)"
-            raise InvalidInputError(msg, file=where) from None
-        try:
-            frame = pd.read_csv(io.StringIO(text))
-        except (ValueError, pd.errors.ParserError) as exc:
-            msg = f"not a readable CSV: {exc}"
-            raise InvalidInputError(msg, file=where) from None
-        if "true_tox" not in frame.columns:
-            msg = f"no true_tox column; columns: {', '.join(map(str, frame.columns))}"
-            raise InvalidInputError(msg, file=where, field="true_tox")
-        unknown = [str(c) for c in frame.columns if c not in _SCENARIO_COLUMNS]
-        if unknown:  # pandas renames a repeated column "true_tox.1"
-            msg = (
-                f"line 1: unknown or repeated column {unknown[0]!r}; the columns are "
-                f"{', '.join(_SCENARIO_COLUMNS)}"
-            )
-            raise InvalidInputError(msg, file=where, field=unknown[0])
+        frame = read_table(path, _SCENARIO_SCHEMA)
         if "dose" in frame.columns and frame["dose"].tolist() != list(range(1, len(frame) + 1)):
             msg = "dose must run 1, 2, ... in order, one row per dose level"
             raise InvalidInputError(msg, file=where, field="dose")

@@ -22,14 +22,12 @@ Other columns are ignored. Points in the output are numbered from 1 in file orde
 
 from __future__ import annotations
 
-import csv
-import io
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import InvalidInputError
+from ..support import Column, TableSchema, read_table
 
 if TYPE_CHECKING:
     import numpy as np
@@ -132,61 +130,24 @@ def read_process_csv(path: str | Path, *, required: tuple[str, ...] = ()) -> Pro
     import numpy as np
 
     source = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"cannot read: {exc}"
-        raise InvalidInputError(msg, file=source) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().casefold() for h in next(reader, [])]
-        for column in ("value", *required):
-            if column not in header:
-                msg = (
-                    f"line 1: missing column {column!r}; found: "
-                    f"{', '.join(h for h in header if h) or 'none'}"
-                )
-                raise InvalidInputError(msg, file=source, field=column)
-        keep = [c for c in ("subgroup", "phase", "site") if c in header]
-        values: list[float] = []
-        lines: list[int] = []
-        columns: dict[str, list[str]] = {c: [] for c in keep}
-        for raw in reader:
-            line = reader.line_num
-            if not any(cell.strip() for cell in raw):
-                continue
-            record = {c: v.strip() for c, v in zip(header, raw, strict=False)}
-            cell = record.get("value", "")
-            if not cell:
-                msg = f"line {line}: value is empty"
-                raise InvalidInputError(msg, file=source, field="value")
-            try:
-                number = float(cell)
-            except ValueError:
-                msg = f"line {line}: value {cell!r} is not a number"
-                raise InvalidInputError(msg, file=source, field="value") from None
-            if not math.isfinite(number):
-                msg = f"line {line}: value {cell!r} is not a finite number"
-                raise InvalidInputError(msg, file=source, field="value")
-            for column in keep:
-                entry = record.get(column, "")
-                if column in required and not entry:
-                    msg = f"line {line}: {column} is empty"
-                    raise InvalidInputError(msg, file=source, field=column)
-                columns[column].append(entry)
-            values.append(number)
-            lines.append(line)
-    except csv.Error as exc:
-        msg = f"line {reader.line_num}: not a readable CSV file: {exc}"
-        raise InvalidInputError(msg, file=source) from None
-    if not values:
-        msg = "no data rows"
-        raise InvalidInputError(msg, file=source, field="value")
+    kept = tuple(c for c in ("subgroup", "phase", "site") if c not in required)
+    schema = TableSchema(
+        (
+            Column("value", kind="number"),
+            *(Column(c) for c in required),
+            *(Column(c, required=False, blank=True) for c in kept),
+        ),
+        what="data rows",
+        extra="keep",  # other columns are ignored
+        short_rows="pad",
+    )
+    frame = read_table(path, schema)
+    keep = [c for c in ("subgroup", "phase", "site") if c in frame.columns]
     return ProcessTable(
         source=source,
-        values=np.asarray(values, dtype=np.float64),
-        lines=tuple(lines),
-        columns={c: tuple(v) for c, v in columns.items()},
+        values=frame["value"].to_numpy(dtype=np.float64),
+        lines=tuple(int(line) for line in frame.index),
+        columns={c: tuple(v or "" for v in frame[c]) for c in keep},
     )
 
 

@@ -8,6 +8,8 @@ from typing import Any
 
 import pandas as pd
 
+from ..support import save_figure
+
 __all__ = ["plot_control_chart"]
 
 
@@ -74,6 +76,5 @@ def plot_control_chart(
     ax.set_ylabel(unit or "value")
     ax.grid(alpha=0.25)
     if out is not None:
-        fig.savefig(out, dpi=110)
-        plt.close(fig)
+        save_figure(fig, out)
     return fig

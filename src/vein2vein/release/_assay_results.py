@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -27,6 +25,7 @@ from ..records import (
     utcnow,
 )
 from ..specs import Result, Specification, UnreadableValue, check_result_value, parse_value
+from ..support import Column, TableSchema, read_table
 
 __all__ = [
     "ResultRow",
@@ -192,6 +191,14 @@ def batch_context(batch: Batch) -> dict[str, float]:
 
 _COLUMNS = ("batch", "analyte", "value")
 _OPTIONAL = ("unit", "method", "sample", "stage")
+_SCHEMA: Final = TableSchema(
+    (
+        *(Column(name) for name in _COLUMNS),
+        *(Column(name, required=False, blank=True) for name in _OPTIONAL),
+    ),
+    what="result rows",
+    short_rows="pad",  # instrument exports leave trailing optional cells out
+)
 
 
 def read_release_csv(path: str | Path) -> list[ResultRow]:
@@ -202,68 +209,17 @@ def read_release_csv(path: str | Path) -> list[ResultRow]:
     unknown column, or a row with more fields than the header, is refused rather than
     dropped: a lost unit column would judge the value in the wrong unit.
     """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"cannot read: {exc}"
-        raise InvalidInputError(msg, file=str(path)) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = [h.strip().casefold() for h in next(reader, [])]
-        header_line = reader.line_num
-        known = (*_COLUMNS, *_OPTIONAL)
-        for index, column in enumerate(header):
-            if column not in known or header.index(column) != index:
-                problem = "appears twice" if column in known else "is unknown"
-                msg = (
-                    f"line {header_line}: column {column!r} {problem}; the columns are "
-                    f"{', '.join(known)}"
-                )
-                raise InvalidInputError(msg, file=str(path), field=column or f"column {index + 1}")
-        missing = [c for c in _COLUMNS if c not in header]
-        if missing:
-            msg = (
-                f"line {max(header_line, 1)}: missing column(s) {', '.join(missing)}; "
-                f"found: {', '.join(header) or 'none'}"
-            )
-            raise InvalidInputError(msg, file=str(path), field=missing[0])
-        return _release_rows(reader, header, str(path))
-    except csv.Error as exc:
-        msg = f"line {reader.line_num}: not a readable CSV file: {exc}"
-        raise InvalidInputError(msg, file=str(path)) from None
-
-
-def _release_rows(reader: Any, header: list[str], source: str) -> list[ResultRow]:
-    rows: list[ResultRow] = []
-    for raw in reader:
-        line = reader.line_num
-        if not any(cell.strip() for cell in raw):
-            continue  # a blank line
-        if len(raw) > len(header):
-            msg = (
-                f"line {line}: {len(raw)} fields, but the header has {len(header)} "
-                "(is a comma missing its quotes?)"
-            )
-            raise InvalidInputError(msg, file=source)
-        record = {c: v.strip() for c, v in zip(header, raw, strict=False)}
-        for column in _COLUMNS:
-            if not record.get(column):
-                msg = f"line {line}: {column} is empty"
-                raise InvalidInputError(msg, file=source, field=column)
-        rows.append(
-            ResultRow(
-                batch=record["batch"],
-                analyte=record["analyte"],
-                value=record["value"],
-                unit=record.get("unit") or None,
-                method=record.get("method") or None,
-                sample=record.get("sample") or None,
-                stage=record.get("stage") or "final_product",
-                line=line,
-            )
+    frame = read_table(path, _SCHEMA)
+    return [
+        ResultRow(
+            batch=record["batch"],
+            analyte=record["analyte"],
+            value=record["value"],
+            unit=record.get("unit"),
+            method=record.get("method"),
+            sample=record.get("sample"),
+            stage=record.get("stage") or "final_product",
+            line=line,
         )
-    if not rows:
-        msg = "no result rows"
-        raise InvalidInputError(msg, file=source)
-    return rows
+        for line, record in zip(frame.index.tolist(), frame.to_dict("records"), strict=True)
+    ]

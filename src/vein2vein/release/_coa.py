@@ -19,21 +19,19 @@ character in a box) above its Code 128 bar code (data structure 001).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import Final
 
-import jinja2
 from markupsafe import Markup
 
 from vein2vein.errors import IdentityError, InvalidInputError
 from vein2vein.identity import DIN
 from vein2vein.records import SignatureMeaning
 from vein2vein.specs import Outcome
+from vein2vein.support import render
 
 from ._barcode import code128_svg
 
@@ -47,7 +45,7 @@ __all__ = [
     "write_coa_pdf",
 ]
 
-_TEMPLATE: Final = "coa.html.j2"
+_TEMPLATE: Final = "vein2vein.release:coa.html.j2"
 _STAMP: Final = "%Y-%m-%d %H:%M:%S UTC"
 _DIN_LENGTH: Final = 13
 
@@ -456,25 +454,6 @@ class CertificateOfAnalysis:
         return pending if self.disposition.startswith("released") else ()
 
 
-def _load_template(name: str) -> str:
-    # Package resources, so that the templates load from a wheel or a zip as well as a checkout.
-    return (files("vein2vein.release") / "templates" / name).read_text(encoding="utf-8")
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_load_template),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.globals.update(disposition_words=_DISPOSITION_WORDS, outcome_words=_OUTCOME_WORDS)
-    return env
-
-
 def render_coa_html(coa: CertificateOfAnalysis) -> str:
     """Render a certificate of analysis as one self-contained HTML document.
 
@@ -497,8 +476,13 @@ def render_coa_html(coa: CertificateOfAnalysis) -> str:
     str
         The HTML document.
     """
-    template = _environment().get_template(_TEMPLATE)
-    return template.render(coa=coa, barcode_svg=Markup(code128_svg(coa.barcode_data)))
+    return render(
+        _TEMPLATE,
+        coa=coa,
+        barcode_svg=Markup(code128_svg(coa.barcode_data)),
+        disposition_words=_DISPOSITION_WORDS,
+        outcome_words=_OUTCOME_WORDS,
+    )
 
 
 def _target(path: str | Path) -> Path:

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+from ..support import format_number, round_sig
+
 __all__ = [
     "ScaledUnit",
     "UnitProblem",
@@ -225,13 +227,6 @@ def compatible(a: str | None, b: str | None) -> bool:
     return bool(parse_unit(a).units.dimensionality == parse_unit(b).units.dimensionality)
 
 
-def round_sig(x: float, digits: int = 12) -> float:
-    """Round to ``digits`` significant digits (0, inf and nan pass through)."""
-    if x == 0 or not math.isfinite(x):
-        return x
-    return round(x, digits - 1 - math.floor(math.log10(abs(x))))
-
-
 def _show(unit: str | None) -> str:
     return repr(unit) if unit else "a pure number"
 
@@ -255,19 +250,3 @@ def pretty_unit(unit: str | None) -> str:
         rest = match["rest"].strip()
         return f"× 10{exp} {rest}".rstrip()
     return text
-
-
-def format_number(x: float) -> str:
-    """A number as a reviewer reads it: ``80``, ``0.25``, ``1.2 × 10⁶``.
-
-    Examples
-    --------
-    >>> format_number(80.0), format_number(0.25), format_number(1.2e6), format_number(-3e-5)
-    ('80', '0.25', '1.2 × 10⁶', '-3 × 10⁻⁵')
-    """
-    if x == 0 or not math.isfinite(x):
-        return f"{x:g}"
-    if 1e-3 <= abs(x) < 1e5:
-        return f"{round_sig(x, 6):g}"
-    mantissa, exp = f"{x:.3e}".split("e")  # 4 significant digits, rounding carried
-    return f"{float(mantissa):g} × 10{str(int(exp)).translate(_TO_SUPERSCRIPT)}"

@@ -10,18 +10,16 @@ is not expected is refused, so a misspelt optional column is not ignored silentl
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import pandas as pd
 
 from ...errors import InvalidInputError
-from ...support import check_quantity
+from ...support import Column, TableSchema, check_quantity, read_table
 from ..grading._cells import (
     _CONVERTERS,
     COMMENT_COLUMN,
@@ -29,9 +27,7 @@ from ..grading._cells import (
     _check_kind,
     _day,
     _is_missing,
-    _located,
     _observation,
-    _raise_collected,
     _required_fields,
     _to_bool,
     _to_float,
@@ -78,75 +74,26 @@ def _read_rows(
     required: Iterable[str],
     optional: Iterable[str],
     what: str,
-) -> tuple[str, list[str], list[tuple[int, dict[str, str] | InvalidInputError]]]:
-    """The file name, the header and the non-blank rows (line, cells by column or error)."""
-    required, optional = tuple(required), tuple(optional)
-    name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        msg = f"cannot read the file: {exc.strerror or exc}"
-        raise InvalidInputError(msg, file=name) from None
-    except UnicodeDecodeError as exc:
-        msg = f"not UTF-8 text (byte {exc.start})"
-        raise InvalidInputError(msg, file=name) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header = next(reader, None)
-    if header is None or not any(h.strip() for h in header):
-        msg = f"line 1: the file is empty; expected a header with {','.join(required)}"
-        raise InvalidInputError(msg, file=name)
-    columns = [h.strip().lower() for h in header]
-    missing = [c for c in required if c not in columns]
-    if missing:
-        msg = f"line 1: the header lacks column(s) {', '.join(missing)} needed for {what}"
-        raise InvalidInputError(msg, file=name, field=missing[0])
-    unknown = [c for c in columns if c not in required and c not in optional]
-    if unknown:
-        msg = (
-            f"line 1: unknown column(s) {', '.join(unknown)} for {what}; "
-            f"allowed: {', '.join((*required, *optional))}"
-        )
-        raise InvalidInputError(msg, file=name, field=unknown[0])
-    repeated = sorted({c for c in columns if columns.count(c) > 1})
-    if repeated:
-        msg = f"line 1: column(s) {', '.join(repeated)} appear more than once"
-        raise InvalidInputError(msg, file=name, field=repeated[0])
-    rows: list[tuple[int, dict[str, str] | InvalidInputError]] = []
-    for fields in reader:
-        line = reader.line_num
-        if not any(f.strip() for f in fields):
-            continue
-        if len(fields) != len(columns):
-            msg = f"line {line}: {len(fields)} fields, the header has {len(columns)}"
-            rows.append((line, InvalidInputError(msg, file=name)))
-            continue
-        rows.append((line, dict(zip(columns, fields, strict=True))))
-    if not rows:
-        msg = f"no {what} below the header"
-        raise InvalidInputError(msg, file=name)
-    return name, columns, rows
-
-
-def _parse_rows(
-    name: str,
-    rows: list[tuple[int, dict[str, str] | InvalidInputError]],
     parse: Callable[[dict[str, str]], dict[str, object]],
-) -> pd.DataFrame:
-    """Parse every row, collecting located problems; a frame indexed by ``line``."""
-    problems: list[InvalidInputError] = []
-    parsed: list[dict[str, object]] = []
-    lines: list[int] = []
-    for line, cells in rows:
-        if isinstance(cells, InvalidInputError):
-            problems.append(cells)
-            continue
-        try:
-            parsed.append(parse(cells))
-            lines.append(line)
-        except InvalidInputError as exc:
-            problems.append(_located(exc, f"line {line}", file=name))
-    _raise_collected(problems)
-    return pd.DataFrame(parsed, index=pd.Index(lines, name="line"))
+) -> tuple[str, pd.DataFrame]:
+    """The file name and its rows parsed by ``parse``, indexed by ``line``.
+
+    The header and the shape of the rows are checked by the tabular-input layer; the
+    cells are converted and validated by ``parse``, whose messages know the clinical
+    meaning of each column; every problem is collected, in line order.
+    """
+    schema = TableSchema(
+        (
+            *(Column(c, blank=True) for c in required),
+            *(Column(c, required=False, blank=True) for c in optional),
+        ),
+        what=what,
+    )
+
+    def cells_of(record: dict[str, Any]) -> dict[str, object]:
+        return parse({c: "" if v is None else str(v) for c, v in record.items()})
+
+    return str(path), read_table(path, schema, row=cells_of)
 
 
 def _text(cells: dict[str, str], column: str, *, lower: bool = False) -> str:
@@ -242,8 +189,13 @@ def read_observations_csv(path: str | Path, *, kind: str) -> pd.DataFrame:
     """
     kind = _check_kind(kind)
     required, optional = _fields_of(kind)
-    name, _, rows = _read_rows(path, required=required, optional=optional, what="observations")
-    frame = _parse_rows(name, rows, lambda cells: _csv_row(kind, cells))
+    name, frame = _read_rows(
+        path,
+        required=required,
+        optional=optional,
+        what="observations",
+        parse=lambda cells: _csv_row(kind, cells),
+    )
     dated = frame["day"].map(lambda d: isinstance(d, dt.date))
     if dated.nunique() > 1:
         line = int(dated.index[int((dated != dated.iloc[0]).to_numpy().argmax())])
@@ -336,10 +288,13 @@ def read_responses_csv(path: str | Path) -> pd.DataFrame:
     >>> read_responses_csv(path).loc[2, ["criteria", "response"]].tolist()
     ['lugano', 'CR']
     """
-    name, _, rows = _read_rows(
-        path, required=RESPONSE_COLUMNS[:4], optional=RESPONSE_COLUMNS[4:], what="responses"
+    name, frame = _read_rows(
+        path,
+        required=RESPONSE_COLUMNS[:4],
+        optional=RESPONSE_COLUMNS[4:],
+        what="responses",
+        parse=_response_row,
     )
-    frame = _parse_rows(name, rows, _response_row)
     _refuse_repeats(frame, ["patient_id", "day", "criteria"], name, field="day")
     return frame
 
@@ -401,10 +356,13 @@ def read_kinetics_csv(path: str | Path) -> pd.DataFrame:
     >>> row["method"], float(row["value"]), bool(row["below_lloq"])
     ('qpcr', 1200.0, False)
     """
-    name, _, rows = _read_rows(
-        path, required=KINETICS_COLUMNS[:5], optional=KINETICS_COLUMNS[5:], what="kinetics"
+    name, frame = _read_rows(
+        path,
+        required=KINETICS_COLUMNS[:5],
+        optional=KINETICS_COLUMNS[5:],
+        what="kinetics",
+        parse=_kinetics_row,
     )
-    frame = _parse_rows(name, rows, _kinetics_row)
     _refuse_repeats(frame, ["patient_id", "method", "day"], name, field="day")
     units = frame.groupby(["patient_id", "method"], sort=False)["unit"].transform("first")
     mixed = frame[frame["unit"] != units]
@@ -465,10 +423,13 @@ def read_levels_csv(path: str | Path) -> pd.DataFrame:
     ...     print(exc.reason.split(";")[0])
     line 3: patient P1 has values in 'cells/uL' here and in 'copies/ug' on line 2
     """
-    name, _, rows = _read_rows(
-        path, required=("patient_id", "day", "value"), optional=("unit",), what="levels"
+    name, frame = _read_rows(
+        path,
+        required=("patient_id", "day", "value"),
+        optional=("unit",),
+        what="levels",
+        parse=_levels_row,
     )
-    frame = _parse_rows(name, rows, _levels_row)
     _refuse_repeats(frame, ["patient_id", "day"], name, field="day")
     for patient, group in frame.groupby("patient_id", sort=False):
         units = group["unit"].fillna("")

@@ -14,28 +14,23 @@ References
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-import jinja2
 import numpy as np
 import pandas as pd
 
 import vein2vein
 from vein2vein.errors import InvalidInputError
+from vein2vein.support import figure_data_uri, render
 
 from ._response_model import ResponseModelResult, response_model
 from ._survival import CoxResult, KaplanMeierResult, cox_model, kaplan_meier_by
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 __all__ = ["holm_adjust", "outcomes_report"]
 
@@ -76,12 +71,6 @@ def holm_adjust(p_values: Sequence[float]) -> list[float]:
     return [round(float(a), 12) for a in adjusted]
 
 
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def _km_plot(result: KaplanMeierResult, label: str) -> str:
     from matplotlib.figure import Figure
 
@@ -106,7 +95,7 @@ def _km_plot(result: KaplanMeierResult, label: str) -> str:
     )
     ax.legend(fontsize=7, loc="lower left")
     fig.supxlabel(label, fontsize=7, color="#555555")
-    return _png(fig)
+    return figure_data_uri(fig)
 
 
 def _forest_plot(result: CoxResult, label: str) -> str:
@@ -125,7 +114,7 @@ def _forest_plot(result: CoxResult, label: str) -> str:
     ax.set_xlabel("hazard ratio per unit (95 % CI, log scale)")
     ax.set_title(f"Cox model for {result.time}", fontsize=10)
     fig.supxlabel(label, fontsize=7, color="#555555")
-    return _png(fig)
+    return figure_data_uri(fig)
 
 
 def _roc_plot(result: ResponseModelResult, label: str) -> str:
@@ -144,7 +133,7 @@ def _roc_plot(result: ResponseModelResult, label: str) -> str:
     ax.set_title("Cross-validated ROC", fontsize=10)
     ax.legend(fontsize=7, loc="lower right")
     fig.supxlabel(label, fontsize=7, color="#555555")
-    return _png(fig)
+    return figure_data_uri(fig)
 
 
 def _calibration_plot(result: ResponseModelResult, label: str) -> str:
@@ -161,25 +150,7 @@ def _calibration_plot(result: ResponseModelResult, label: str) -> str:
     ax.set_ylabel("observed fraction responding")
     ax.set_title(f"Calibration: slope {result.calibration_slope:.2f}", fontsize=10)
     fig.supxlabel(label, fontsize=7, color="#555555")
-    return _png(fig)
-
-
-def _load_template(name: str) -> str:
-    return (files("vein2vein.clinical") / "templates" / name).read_text(encoding="utf-8")
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_load_template),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["pvalue"] = lambda p: "n/a" if p is None else f"{p:.3g}"
-    return env
+    return figure_data_uri(fig)
 
 
 def outcomes_report(
@@ -296,24 +267,21 @@ def outcomes_report(
         else:
             conclusions.append(response.summary)
 
-    html = (
-        _environment()
-        .get_template("outcomes.html.j2")
-        .render(
-            label=label,
-            synthetic="SYNTHETIC" in label.upper(),
-            generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
-            version=vein2vein.__version__,
-            n_patients=len(frame),
-            attributes=attrs,
-            n_tests=len(km_all),
-            conclusions=conclusions,
-            endpoints=sections,
-            response=response,
-            response_error=response_error,
-            roc=_roc_plot(response, label) if response else None,
-            calibration=_calibration_plot(response, label) if response else None,
-        )
+    html = render(
+        "vein2vein.clinical:outcomes.html.j2",
+        label=label,
+        synthetic="SYNTHETIC" in label.upper(),
+        generated=datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        version=vein2vein.__version__,
+        n_patients=len(frame),
+        attributes=attrs,
+        n_tests=len(km_all),
+        conclusions=conclusions,
+        endpoints=sections,
+        response=response,
+        response_error=response_error,
+        roc=_roc_plot(response, label) if response else None,
+        calibration=_calibration_plot(response, label) if response else None,
     )
     out = Path(out_dir)
     if out.exists() and not out.is_dir():

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Final
 
 import mudata as md
 import pandas as pd
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ... import logging as v2vlog
 from ...errors import InvalidInputError
-from ...support import write_csv
+from ...support import Column, TableSchema, read_table, write_csv
 from ._barcodes import prefix_barcodes
 from ._gex import check_gex, read_gex
 from ._tcr import check_tcr, quiet_awkward, read_tcr
@@ -114,6 +114,16 @@ def _by_time(s: Sample) -> float:
     return s.months
 
 
+# Every column must be in the header; the cells are checked row by row below, with the
+# meaning of each. Further columns are ignored; a row may leave trailing cells out.
+_SHEET_SCHEMA: Final = TableSchema(
+    tuple(Column(c, blank=True) for c in SAMPLE_SHEET_COLUMNS),
+    what="samples",
+    extra="keep",
+    short_rows="pad",
+)
+
+
 def _bad(reason: str, *, file: str, line: int, field: str | None) -> InvalidInputError:
     err = InvalidInputError(f"line {line}: {reason}", file=file, field=field)
     err.add_note(f"in sample sheet {file}, line {line}")
@@ -155,22 +165,11 @@ def read_sample_sheet(path: str | os.PathLike[str], *, allow_outside: bool = Fal
     """
     name = os.fspath(path)
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        msg = f"cannot read the sample sheet: {exc}"
-        raise InvalidInputError(msg, file=name) from None
-    reader = csv.DictReader(text.splitlines())
-    header = [h.strip() for h in (reader.fieldnames or [])]
-    missing = [c for c in SAMPLE_SHEET_COLUMNS if c not in header]
-    if missing:
-        msg = f"missing column(s) {', '.join(missing)}; expected {','.join(SAMPLE_SHEET_COLUMNS)}"
-        raise InvalidInputError(msg, file=name, field=missing[0])
-    reader.fieldnames = header
+    frame = read_table(path, _SHEET_SCHEMA)
     base = p.resolve().parent
     samples: list[Sample] = []
     seen: set[str] = set()
-    for line, row in enumerate(reader, start=2):
+    for line, row in zip(frame.index.tolist(), frame.to_dict("records"), strict=True):
         samples.append(
             _parse_row(row, base=base, file=name, line=line, seen=seen, allow_outside=allow_outside)
         )

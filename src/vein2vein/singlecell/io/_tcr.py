@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import csv
-import gzip
 import hashlib
 import warnings
 from collections.abc import Iterator
@@ -76,22 +74,31 @@ def _format_of(path: Path) -> Format:
 
 
 def _header(path: Path, fmt: Format) -> list[str]:
-    opener = gzip.open if path.name.lower().endswith(".gz") else open
+    # The header and the first contig only: scirpy parses the file (gzip by its suffix).
     try:
-        with opener(path, "rt", encoding="utf-8", newline="") as fh:
-            reader = csv.reader(fh, delimiter="," if fmt == "10x" else "\t")
-            header = next(reader, None)
-            first_row = next(reader, None)
-    except (OSError, UnicodeDecodeError, EOFError, csv.Error) as exc:
+        head = pd.read_csv(
+            path,
+            sep="," if fmt == "10x" else "\t",
+            nrows=1,
+            dtype=str,
+            encoding="utf-8",
+            keep_default_na=False,
+            skip_blank_lines=False,
+        )
+    except pd.errors.EmptyDataError:
+        reason = "the file is empty (no header line)"
+        raise InvalidInputError(reason, file=str(path)) from None
+    except (OSError, UnicodeDecodeError, EOFError, ValueError) as exc:
         reason = f"cannot read the file: {exc}"
         raise InvalidInputError(reason, file=str(path)) from exc
-    if header is None or not any(h.strip() for h in header):
+    header = [str(h).strip() for h in head.columns]
+    if not any(header):
         reason = "the file is empty (no header line)"
         raise InvalidInputError(reason, file=str(path))
-    if first_row is None:
+    if head.empty:
         reason = "the file has a header but no contig rows"
         raise InvalidInputError(reason, file=str(path))
-    return [h.strip() for h in header]
+    return header
 
 
 def _sha256(path: Path) -> str:

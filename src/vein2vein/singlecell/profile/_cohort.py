@@ -34,7 +34,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 import numpy as np
 import pandas as pd
 
-from ...errors import InvalidInputError
+from ...errors import InvalidInputError, TableInputError
+from ...support import Column, TableSchema, read_table
 from ._model import ProductProfile, profiles_table
 
 if TYPE_CHECKING:
@@ -97,6 +98,12 @@ class CohortComparison:
         return fig
 
 
+# Further columns (a note, the criteria) are ignored.
+_GROUPS_SCHEMA: Final = TableSchema(
+    (Column("patient"), Column("group")), what="patients", extra="keep", short_rows="pad"
+)
+
+
 def read_groups(path: str | Path) -> dict[str, str]:
     """Read a groups CSV (columns ``patient,group``) into ``{patient: group}``.
 
@@ -113,29 +120,20 @@ def read_groups(path: str | Path) -> dict[str, str]:
     Raises
     ------
     InvalidInputError
-        Unreadable file, missing column, blank value or a patient listed twice.
+        Unreadable file.
+    TableInputError
+        A missing column, a blank value or a patient listed twice, with the line.
     """
-    source = Path(path)
-    try:
-        frame = pd.read_csv(source, dtype=str, keep_default_na=False)
-    except (OSError, ValueError) as exc:
-        msg = f"cannot read: {exc}"
-        raise InvalidInputError(msg, file=str(source)) from None
-    frame.columns = [str(c).strip().casefold() for c in frame.columns]
-    for column in ("patient", "group"):
-        if column not in frame.columns:
-            msg = f"missing column {column!r}; the columns are patient,group"
-            raise InvalidInputError(msg, file=str(source), field=column)
-        blank = frame[column].str.strip() == ""
-        if blank.any():
-            msg = f"line {int(np.flatnonzero(blank)[0]) + 2}: {column} is empty"
-            raise InvalidInputError(msg, file=str(source), field=column)
-    duplicated = frame["patient"].duplicated()
-    if duplicated.any():
-        patient = frame["patient"][duplicated].iloc[0]
-        msg = f"patient {patient!r} is listed twice"
-        raise InvalidInputError(msg, file=str(source), field="patient")
-    return dict(zip(frame["patient"].str.strip(), frame["group"].str.strip(), strict=True))
+    source = str(path)
+    frame = read_table(path, _GROUPS_SCHEMA)
+    groups: dict[str, str] = {}
+    for line, record in zip(frame.index.tolist(), frame.to_dict("records"), strict=True):
+        patient = record["patient"]
+        if patient in groups:
+            msg = f"line {line}: patient {patient!r} is listed twice"
+            raise TableInputError(msg, file=source, field="patient", line=line)
+        groups[patient] = record["group"]
+    return groups
 
 
 def _as_frame(profiles: Sequence[ProductProfile] | pd.DataFrame) -> pd.DataFrame:

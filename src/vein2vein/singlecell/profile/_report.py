@@ -7,16 +7,11 @@ by its ``pl`` function (one way to draw each), with matplotlib's object API.
 
 from __future__ import annotations
 
-import base64
-import functools
-import io
 import json
-from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-import numpy as np
+from vein2vein.support import figure_data_uri, render
 
 from ._model import ProductProfile
 
@@ -89,12 +84,6 @@ def _diversity_rows(diversity: dict[str, float | None]) -> list[tuple[str, Any, 
     return rows
 
 
-def _png(fig: Figure) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 def report_figures(
     adata: AnnData | None,
     tracking: TrackingResult | None = None,
@@ -142,37 +131,6 @@ def report_figures(
     return out
 
 
-def _num(value: Any) -> str:
-    if value is None or (isinstance(value, float) and not np.isfinite(value)):
-        return "n/a"
-    if isinstance(value, int):
-        return str(value)
-    return f"{value:.4g}"
-
-
-def _pct(value: Any) -> str:
-    return "n/a" if value is None else f"{100 * value:.1f} %"
-
-
-def _load_template(name: str) -> str:
-    return (files("vein2vein.singlecell") / "templates" / name).read_text(encoding="utf-8")
-
-
-@functools.cache
-def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FunctionLoader(_load_template),
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-    )
-    env.filters["num"] = _num
-    env.filters["pct"] = _pct
-    return env
-
-
 def profile_report(
     profile: ProductProfile,
     path: str | Path,
@@ -209,21 +167,18 @@ def profile_report(
     figures = report_figures(
         adata, tracking, state_key=state_key, car_key=car_key, clone_key=clone_key
     )
-    plots = [(title, _png(fig)) for title, fig in figures]
-    html = (
-        _environment()
-        .get_template("profile.html")
-        .render(
-            p=profile,
-            sha=profile.sha256(),
-            state_labels=STATE_LABELS,
-            qc_labels=QC_LABELS,
-            diversity_rows=_diversity_rows(profile.diversity),
-            depth=profile.diversity.get("depth"),
-            rarefied=_was_rarefied(profile),
-            plots=plots,
-            parameters=json.dumps(profile.parameters, indent=2, sort_keys=True),
-        )
+    plots = [(title, figure_data_uri(fig)) for title, fig in figures]
+    html = render(
+        "vein2vein.singlecell:profile.html",
+        p=profile,
+        sha=profile.sha256(),
+        state_labels=STATE_LABELS,
+        qc_labels=QC_LABELS,
+        diversity_rows=_diversity_rows(profile.diversity),
+        depth=profile.diversity.get("depth"),
+        rarefied=_was_rarefied(profile),
+        plots=plots,
+        parameters=json.dumps(profile.parameters, indent=2, sort_keys=True),
     )
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)

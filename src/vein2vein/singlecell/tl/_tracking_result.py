@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from ...support import write_csv
+from ...support import save_figure, write_csv
 
 __all__ = ["TrackingResult"]
 
@@ -101,6 +101,6 @@ class TrackingResult:
             write_csv(table, path, index=index)
             written.append(path)
         plot = out / f"{stem}.tracking.png"
-        clonotype_tracking(self).savefig(plot, dpi=100)
+        save_figure(clonotype_tracking(self), plot)
         written.append(plot)
         return written
