@@ -40,9 +40,9 @@ def test_unequal_subgroups_name_the_odd_one(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "field", "reason"),
     [
-        ("value\n1\nabc\n", "value", "line 3: value 'abc' is not a number"),
-        ("value\n1\ninf\n", "value", "line 3: value 'inf' is not a finite number"),
-        ("val\n1\n", "value", "line 1: missing column 'value'"),
+        ("value\n1\nabc\n", "value", "line 3, column 'value': 'abc' is not a number"),
+        ("value\n1\ninf\n", "value", "line 3, column 'value': 'inf' is not a finite number"),
+        ("val\n1\n", "value", "line 1: the header lacks column(s) value; found: val"),
         ("value,phase\n1,II\n2,I\n", "phase", "line 3: a Phase I row after Phase II rows"),
         ("value,phase\n1,III\n", "phase", "line 2: phase 'III' is not I or II"),
     ],

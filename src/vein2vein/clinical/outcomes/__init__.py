@@ -12,7 +12,8 @@
 * ``_report``: :func:`outcomes_report` (the HTML report), :func:`holm_adjust`.
 
 Imports: ``clinical._observation``, ``kinetics`` (the NCA of each patient's levels),
-``records`` and ``comparability`` (reading lots back), ``errors``; never ``followup``:
+``records`` and ``comparability`` (reading lots back), ``support`` (the report renderer
+and figure helper), ``errors``; never ``followup``:
 outcomes read the system of record, they do not write it.
 ``docs/validation/outcomes.md`` lists what each method is checked against.
 """

@@ -14,7 +14,8 @@ the same over many samples (Dask, GPU when present), ``_cohort`` the patient-lev
 comparison, ``_report`` the HTML report and ``_record`` the recording on a batch, under
 the report-only specification whose header ships in ``singlecell/data/profile_spec.yaml``.
 
-Imports: ``io``, ``pp``, ``tl``, ``pl``; ``records``, ``release`` and ``specs`` for
+Imports: ``io``, ``pp``, ``tl``, ``pl``; ``support`` (the synthetic label, the report
+renderer and figure helper); ``records``, ``release`` and ``specs`` for
 :func:`record_profile`, which receives the unit of work it writes in.
 """
 
