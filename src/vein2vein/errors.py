@@ -26,6 +26,10 @@ into exit code 2, the API into HTTP 422.
     └── SigningKeyError          no usable signing key: none configured, unreadable, or
                                  not the database's active key
 
+    Vein2veinWarning             something the user should know that does not stop the work;
+    └── MissingGenesWarning      logged (``vein2vein.logging.warning``), never ``warnings.warn``:
+                                 genes a signature or state rule names are not in the matrix
+
 Readers attach the offending line or row with :meth:`BaseException.add_note`.
 """
 
@@ -39,6 +43,7 @@ __all__ = [
     "DatabaseBusyError",
     "IdentityError",
     "InvalidInputError",
+    "MissingGenesWarning",
     "PasswordExpiredError",
     "PermissionDeniedError",
     "ReasonRequiredError",
@@ -50,6 +55,7 @@ __all__ = [
     "TableInputError",
     "TransitionRefusedError",
     "Vein2veinError",
+    "Vein2veinWarning",
 ]
 
 
@@ -179,3 +185,15 @@ class SigningKeyError(Vein2veinError):
     Audited writes are sealed with the key (signed checkpoints) and electronic
     signatures are bound to it, so nothing is written without it.
     """
+
+
+class Vein2veinWarning(UserWarning):
+    """Base class of the domain warnings; logged with their class, not raised.
+
+    :func:`vein2vein.logging.warning` puts the class on the log record
+    (``record.category``), so that a caller can filter or escalate by kind.
+    """
+
+
+class MissingGenesWarning(Vein2veinWarning):
+    """Genes that a signature or a cell-state rule names are absent from the matrix."""

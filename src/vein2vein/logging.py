@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging as _logging
 from datetime import UTC, datetime
 
+from .errors import Vein2veinWarning
+
 __all__ = ["get_logger", "info", "warning"]
 
 _LOGGER = _logging.getLogger("vein2vein")
@@ -36,7 +38,11 @@ def info(msg: str, *, time: datetime | None = None) -> datetime:
     return datetime.now(UTC)
 
 
-def warning(msg: str) -> datetime:
-    """Log ``msg`` at WARNING. Returns now (UTC)."""
-    _LOGGER.warning(msg)
+def warning(msg: str, *, category: type[Vein2veinWarning] = Vein2veinWarning) -> datetime:
+    """Log ``msg`` at WARNING with its domain warning class. Returns now (UTC).
+
+    The class is on the log record as ``record.category`` (a subclass of
+    :class:`~vein2vein.errors.Vein2veinWarning`), so handlers can filter by kind.
+    """
+    _LOGGER.warning(msg, extra={"category": category})
     return datetime.now(UTC)

@@ -13,7 +13,7 @@ from numpy.typing import NDArray
 from scipy import sparse  # type: ignore[import-untyped]
 
 from ... import logging as v2vlog
-from ...errors import InvalidInputError
+from ...errors import InvalidInputError, MissingGenesWarning
 
 __all__ = [
     "SCORE_METHOD",
@@ -221,7 +221,10 @@ def score_signatures(
             "references": [r["doi"] for r in refs],
         }
         if missing:
-            v2vlog.warning(f"signature {name}: genes missing from the matrix: {missing}")
+            v2vlog.warning(
+                f"signature {name}: genes missing from the matrix: {missing}",
+                category=MissingGenesWarning,
+            )
     adata.uns["v2v_signatures"] = {
         "version": version,
         "method": SCORE_METHOD,

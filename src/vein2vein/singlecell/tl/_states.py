@@ -14,7 +14,7 @@ from anndata import AnnData
 from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from ... import logging as v2vlog
-from ...errors import InvalidInputError
+from ...errors import InvalidInputError, MissingGenesWarning
 from ._signatures import _load_yaml, log1p_cp10k
 
 __all__ = ["LINEAGES", "StateRule", "call_states", "shipped_state_rule", "state_fractions"]
@@ -260,7 +260,10 @@ def call_states(
         "counts": pd.crosstab(adata.obs["v2v_lineage"], adata.obs["v2v_state"]),
     }
     if missing:
-        v2vlog.warning(f"state rule genes missing from the matrix (not detected): {missing}")
+        v2vlog.warning(
+            f"state rule genes missing from the matrix (not detected): {missing}",
+            category=MissingGenesWarning,
+        )
     v2vlog.info('called states; stored in adata.obs["v2v_lineage"], adata.obs["v2v_state"]')
     return adata if copy else None
 
