@@ -31,13 +31,12 @@ from __future__ import annotations
 from ._csv import FORMULA_PREFIXES, neutralise_cell, write_csv
 from ._figures import FIGURE_DPI, figure_data_uri, figure_png, save_figure
 from ._labels import SYNTHETIC_LABEL
-from ._numbers import NumberStyle, format_number, round_sig
+from ._numbers import format_number, round_sig
 from ._quantities import QUANTITIES, Quantity, check_finite, check_quantity
 from ._reports import REPORT_FILTERS, render, report_environment
 from ._tabular import (
     MAX_NOTES,
     Column,
-    ColumnKind,
     TableSchema,
     raise_collected,
     read_table,
@@ -53,8 +52,6 @@ __all__ = [
     "REPORT_FILTERS",
     "SYNTHETIC_LABEL",
     "Column",
-    "ColumnKind",
-    "NumberStyle",
     "Quantity",
     "TableSchema",
     "check_finite",
