@@ -29,7 +29,7 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "clinical.followup": ("clinical.grading", "clinical.response", "records", "support"),
     "process.charts": ("process.rules", "process._spc_results"),
     "process.mspc": (),
-    "process.monitoring": ("process.rules", "records", "specs", "support"),
+    "process.monitoring": ("process.rules", "process.plot", "records", "specs", "support"),
     "singlecell.io": ("support",),
     "singlecell.pp": ("singlecell.tl", "singlecell.profile._scale"),
     "singlecell.tl": ("singlecell.io", "singlecell.pl", "support"),

@@ -27,6 +27,7 @@ from vein2vein.process import (
     MonitorReport,
     active_limits,
     chart_frame,
+    draw_batch_chart,
     ingest_readings,
     load_severity,
     monitor,
@@ -449,6 +450,29 @@ def test_chart_frame_and_plot(net: Network, world: World, tmp_path: Path) -> Non
         out=out,
     )
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_batch_chart_flags_the_step_and_refuses_a_batch_without_readings(
+    net: Network, world: World, tmp_path: Path
+) -> None:
+    step = next(c for c, f in world.faults.items() if f.kind == "temp_step")
+    clean = world.clean[0]
+    with net.db.unit_of_work(net.actor("qa_reviewer")) as uow:
+        register_parameter(uow, name="co2", unit="%", step="expansion", description="CO2")
+    with net.db.read() as session:
+        out = draw_batch_chart(
+            session, batch=step, parameter="temperature", out=tmp_path / "step.svg"
+        )
+        calm = draw_batch_chart(
+            session, batch=clean, parameter="temperature", out=tmp_path / "clean.svg"
+        )
+        with pytest.raises(InvalidInputError, match="no co2 readings") as caught:
+            draw_batch_chart(session, batch=step, parameter="co2", out=tmp_path / "x.png")
+    assert caught.value.field == "parameter"
+    # Points that complete a rule violation are drawn in red: the step has them.
+    assert out.read_text().startswith("<?xml") and "#c00000" in out.read_text()
+    assert "#c00000" not in calm.read_text()
+    assert not (tmp_path / "x.png").exists()
 
 
 def test_severity_tables(tmp_path: Path) -> None:

@@ -8,10 +8,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from ..errors import InvalidInputError
 from ..records import (
-    ProcessParameter,
-    get_record,
     list_deviations,
     reauthenticate,
     record_image,
@@ -103,37 +100,10 @@ def chart(
     out: Path = typer.Option(..., "--out", help="Image file (.png, .svg or .pdf)."),
 ) -> None:
     """Draw a batch's control chart of one parameter against its active limits."""
-    from ..process import DEFAULT_RULES, chart_frame, evaluate_rules, plot_control_chart
+    from ..process import draw_batch_chart
 
     with database().read() as session:
-        frame, limits = chart_frame(session, batch=batch, parameter=parameter)
-        unit = get_record(session, ProcessParameter, parameter).unit
-    if frame.empty:
-        msg = f"no {parameter} readings for {batch}"
-        raise InvalidInputError(msg, field="parameter")
-    flagged: list[int] = []
-    if limits is not None:
-        values = frame["value"].to_numpy(float)
-        rules = list(DEFAULT_RULES)
-        for v in evaluate_rules(
-            values,
-            center=limits.center,
-            sigma=limits.sigma,
-            rules=rules,
-            lcl=limits.lcl,
-            ucl=limits.ucl,
-        ):
-            flagged.extend(v.points)
-    plot_control_chart(
-        frame,
-        center=limits.center if limits else None,
-        lcl=limits.lcl if limits else None,
-        ucl=limits.ucl if limits else None,
-        title=f"{batch}: {parameter} (window means)",
-        unit=unit,
-        flagged=sorted(set(flagged)),
-        out=out,
-    )
+        draw_batch_chart(session, batch=batch, parameter=parameter, out=out)
     console.print(escape(f"chart written to {out}"), highlight=False)
 
 

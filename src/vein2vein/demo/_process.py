@@ -11,14 +11,11 @@ import pandas as pd
 
 from ..comparability import compare_sites, lots_from_records, write_report
 from ..process import (
-    DEFAULT_RULES,
     BatchMSPC,
-    chart_frame,
-    evaluate_rules,
+    draw_batch_chart,
     ingest_readings,
     monitor,
     plot_contributions,
-    plot_control_chart,
     register_parameter,
     set_baseline,
 )
@@ -121,30 +118,8 @@ def run_process_monitoring(
 
 def _chart(db: Database, batch: str, parameter: str, out: Path) -> None:
     with db.read() as session:
-        frame, limits = chart_frame(session, batch=batch, parameter=parameter)
-        unit = PARAMETERS[parameter][0]
-    flagged: list[int] = []
-    if limits is not None:
-        values = frame["value"].to_numpy(float)
-        for v in evaluate_rules(
-            values,
-            center=limits.center,
-            sigma=limits.sigma,
-            rules=list(DEFAULT_RULES),
-            lcl=limits.lcl,
-            ucl=limits.ucl,
-        ):
-            flagged.extend(v.points)
-    plot_control_chart(
-        frame,
-        center=limits.center if limits else None,
-        lcl=limits.lcl if limits else None,
-        ucl=limits.ucl if limits else None,
-        title=f"{batch}: {parameter} (hourly means) - synthetic",
-        unit=unit,
-        flagged=sorted(set(flagged)),
-        out=out,
-    )
+        title = f"{batch}: {parameter} (hourly means) - synthetic"
+        draw_batch_chart(session, batch=batch, parameter=parameter, out=out, title=title)
 
 
 def _mspc(

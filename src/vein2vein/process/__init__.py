@@ -4,7 +4,8 @@ Ingest (:mod:`vein2vein.process.ingest`, in :mod:`.monitoring`)
     :func:`register_parameter`, :func:`ingest_readings` (CSV/Parquet, validated whole).
 Monitoring (:mod:`vein2vein.process.monitor`, in :mod:`.monitoring`)
     :func:`set_baseline` (versioned Phase I limits), :func:`monitor` (one tick over every
-    live batch; signals become deviations, once per excursion), :func:`chart_frame`.
+    live batch; signals become deviations, once per excursion), :func:`chart_frame`,
+    :func:`draw_batch_chart`.
 Batch multivariate SPC (:mod:`vein2vein.process.mspc`)
     :class:`BatchMSPC` after Nomikos & MacGregor: T², SPE, online monitoring,
     contributions.
@@ -57,6 +58,7 @@ from .monitor import (
     set_baseline,
     window_means,
 )
+from .monitoring import draw_batch_chart
 from .mspc import (
     AlignedTrajectories,
     BatchMSPC,
@@ -126,6 +128,7 @@ __all__ = [
     "cusum",
     "d2",
     "d3",
+    "draw_batch_chart",
     "evaluate_rules",
     "ewma",
     "imr",
