@@ -218,19 +218,27 @@ def run_metadata(versions: dict[str, str], note: str, **extra: Any) -> dict[str,
 # ---------------------------------------------------------------------- checks, output
 
 
-def verify_trail(db: Database) -> dict[str, Any]:
-    """:func:`vein2vein.records.audit.verify` on ``db``, as a JSON-ready summary."""
+def verify_trail(db: Database, *, bypassed: tuple[str, ...] = ()) -> dict[str, Any]:
+    """:func:`vein2vein.records.audit.verify` on ``db``, as a JSON-ready summary.
+
+    ``bypassed`` names records (``"ingests:3"``) that the benchmark wrote behind the
+    application's back on purpose (a raw-insert reference): their findings are listed
+    as expected and do not make the trail fail; any other finding does.
+    """
     start = time.perf_counter()
     with db.read() as session:
         report = audit.verify(session)
+    expected = [f for f in report.findings if f.record in bypassed]
+    other = [f for f in report.findings if f.record not in bypassed]
     return {
-        "ok": report.ok,
+        "ok": report.ok or (not other and bool(expected)),
         "n_entries": report.n_entries,
         "n_records": report.n_records,
         "n_checkpoints": report.n_checkpoints,
         "first_bad_seq": report.first_bad_seq,
-        "findings": [f"{f.kind} {f.seq} {f.record}: {f.message}" for f in report.findings[:5]],
-        "n_findings": len(report.findings),
+        "findings": [f"{f.kind} {f.seq} {f.record}: {f.message}" for f in other[:5]],
+        "n_findings": len(other),
+        "expected_findings": [f"{f.kind} {f.record}: {f.message}" for f in expected[:5]],
         "seconds": round(time.perf_counter() - start, 4),
     }
 
