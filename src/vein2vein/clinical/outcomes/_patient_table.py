@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ...comparability import lots_from_records
-from ...errors import InvalidInputError
+from ...errors import InvalidInputError, TableInputError
 from ...records import (
     Batch,
     Infusion,
@@ -28,6 +28,7 @@ from ...records import (
     Site,
     ToxicityAssessment,
 )
+from ...support import Column, TableSchema, raise_collected, read_table
 from ..kinetics._nca import nca
 from ._times import RESPONSE_ORDER
 
@@ -227,16 +228,48 @@ def patient_table(session: Session) -> pd.DataFrame:
 def read_patient_table(path: str | Path) -> pd.DataFrame:
     """A patient table from a CSV file (one row per patient), as :func:`patient_table` gives.
 
+    The file is read on the tabular-input layer (:func:`vein2vein.support.read_table`:
+    UTF-8, one header naming each column once, rows as long as the header); only
+    ``patient_id`` is declared, the product attributes and outcomes are whatever the
+    file holds. A column whose cells are all numbers (blank for missing) is numeric,
+    and every number in it must be finite; ``true``/``false`` columns are booleans;
+    the rest stay text.
+
     Raises
     ------
     InvalidInputError
-        Naming the file: it cannot be read or is not a CSV table.
+        Naming the file, line and column: it cannot be read, its header or a row is
+        malformed, or a numeric column holds ``inf`` or ``1e400``.
     """
+    schema = TableSchema((Column("patient_id"),), what="patients", extra="keep")
+    frame = read_table(path, schema)
+    problems: list[InvalidInputError] = []
+    columns = {name: _typed(frame[name], str(path), problems) for name in frame.columns}
+    raise_collected(problems)
+    return pd.DataFrame(columns).reset_index(drop=True)
+
+
+_BOOLEANS: Final = {"true": True, "false": False}
+
+
+def _typed(cells: pd.Series, source: str, problems: list[InvalidInputError]) -> pd.Series:
+    """One column's text cells as numbers, booleans or text, as pandas would infer."""
+    given = cells.dropna()
+    given = given[given != ""]
+    if len(given) and given.str.casefold().isin(_BOOLEANS).all() and len(given) == len(cells):
+        return cells.str.casefold().map(_BOOLEANS).astype(bool)
     try:
-        return pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        msg = f"cannot read: {exc}"
-        raise InvalidInputError(msg, file=str(path)) from None
+        numbers = {line: float(cell) for line, cell in given.items()}
+    except ValueError:
+        return cells.where(cells != "", None)
+    # A numeric column: "nan", "inf" and "1e400" are numbers that are not finite.
+    infinite = [line for line, number in numbers.items() if not math.isfinite(number)]
+    for line in infinite:
+        msg = f"line {line}, column {cells.name!r}: {given[line]!r} is not a finite number"
+        problems.append(TableInputError(msg, file=source, field=str(cells.name), line=int(line)))
+    if infinite:
+        return cells  # refused with the others by the caller
+    return pd.to_numeric(cells.where(cells != "", None))
 
 
 def product_attributes(frame: pd.DataFrame) -> list[str]:
