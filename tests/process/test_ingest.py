@@ -285,6 +285,12 @@ def test_bad_row_stores_nothing(sqlite_net: Network, tmp_path: Path, case: str) 
     assert counts(sqlite_net.db) == before
 
 
+def test_the_line_of_a_bad_row_counts_blank_lines(sqlite_net: Network, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "gaps.csv", OK_ROW, "", "", f"{B1},ph,2026-03-02T09:00:00Z,x,")
+    with pytest.raises(InvalidInputError, match="line 5: value 'x'"):
+        ingest(sqlite_net, path)
+
+
 def test_an_impossible_reading_stores_nothing_on_either_database(
     net: Network, tmp_path: Path
 ) -> None:

@@ -96,7 +96,16 @@ def register_parameter(
 
 
 def _line(frame: pd.DataFrame, position: int) -> int:
-    return int(frame.index[position]) + 2  # header is line 1
+    """The file line of data row ``position``, blank lines counted (header is line 1).
+
+    Worked out only for a message: the bulk reader does not track lines while it reads.
+    """
+    raw = frame.attrs.get("csv_bytes")
+    row = int(frame.index[position])
+    if not isinstance(raw, bytes):
+        return row + 2
+    lines = [n for n, text in enumerate(raw.splitlines(), start=1) if text.strip()]
+    return lines[row + 1] if row + 1 < len(lines) else row + 2
 
 
 def read_readings(path: str | Path) -> tuple[pd.DataFrame, str]:
@@ -125,7 +134,10 @@ def read_readings(path: str | Path) -> tuple[pd.DataFrame, str]:
     if frame.empty:
         msg = "no readings in the file"
         raise InvalidInputError(msg, file=source)
-    return frame.reset_index(drop=True), digest
+    frame = frame.reset_index(drop=True)
+    if "csv_bytes" not in frame.attrs and path.suffix.lower() not in (".parquet", ".pq"):
+        frame.attrs["csv_bytes"] = raw  # for the line of a message (:func:`_line`)
+    return frame, digest
 
 
 def _validate(frame: pd.DataFrame, source: str) -> pd.DataFrame:
