@@ -34,11 +34,19 @@ def test_plain_numbers_and_inner_signs_are_kept(cell: str) -> None:
     assert neutralise_cell(cell) == cell
 
 
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 @given(st.text())
 def test_no_written_cell_starts_a_formula_unless_it_is_a_number(text: str) -> None:
     out = neutralise_cell(text)
-    if out.startswith(FORMULA_PREFIXES):
-        float(out)  # only a plain number may keep a leading sign
+    # Only a plain number may keep a leading sign.
+    assert not out.startswith(FORMULA_PREFIXES) or _is_number(out), out
 
 
 def _cells(path: Path) -> list[list[str]]:
