@@ -27,7 +27,6 @@ __all__: list[str] = []
 SERIES_COLUMNS: Final[tuple[str, ...]] = ("patient_id", "day", "tocilizumab", "steroids")
 COMMENT_COLUMN: Final = "comment"
 
-_MAX_NOTES: Final = 20
 _TRUE: Final = frozenset({"true", "t", "yes", "y", "1"})
 _FALSE: Final = frozenset({"false", "f", "no", "n", "0"})
 
@@ -192,17 +191,6 @@ def _possible_day(day: int) -> int:
 
 def _where(frame: pd.DataFrame, label: object) -> str:
     return f"line {label}" if frame.index.name == "line" else f"row {label!r}"
-
-
-def _raise_collected(problems: list[InvalidInputError]) -> None:
-    if not problems:
-        return
-    first = problems[0]
-    for other in problems[1 : _MAX_NOTES + 1]:
-        first.add_note(str(other))
-    if len(problems) > _MAX_NOTES + 1:
-        first.add_note(f"... and {len(problems) - _MAX_NOTES - 1} more")
-    raise first
 
 
 def _located(exc: InvalidInputError, where: str, *, file: str | None = None) -> InvalidInputError:

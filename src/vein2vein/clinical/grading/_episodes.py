@@ -47,6 +47,7 @@ import pandas as pd
 from pydantic import Field
 
 from ...errors import InvalidInputError
+from ...support import raise_collected
 from .._observation import ObservationModel
 from ._cells import (
     _CONVERTERS,
@@ -58,7 +59,6 @@ from ._cells import (
     _is_missing,
     _located,
     _observation,
-    _raise_collected,
     _required_fields,
     _to_bool,
     _to_int,
@@ -148,7 +148,7 @@ def grade_observations(frame: pd.DataFrame, *, kind: str) -> pd.DataFrame:
             grades.append(grader(_observation(kind, cells)))
         except InvalidInputError as exc:
             problems.append(_located(exc, _where(frame, label)))
-    _raise_collected(problems)
+    raise_collected(problems)
     out = frame.copy()
     out["grade"] = np.asarray(grades, dtype=np.int64)
     return out
@@ -272,7 +272,7 @@ def _normalise_series(frame: pd.DataFrame, kind: str) -> tuple[pd.DataFrame, boo
         out["tocilizumab"].append(toci)
         out["steroids"].append(ster)
         grades.append(grade)
-    _raise_collected(problems)
+    raise_collected(problems)
     if len(kinds_of_day) > 1:
         msg = "the series mixes study days (integers) and calendar dates"
         raise InvalidInputError(msg, field="day")
